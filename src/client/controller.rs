@@ -1,0 +1,471 @@
+//! The call page's controller: one task that owns the socket, the camera and the peer
+//! connection, and reacts to buttons, server frames and connection events one at a time,
+//! so its state needs no locks. It mirrors the server's call machine: the server decides,
+//! the page follows, and a frame that no longer fits the page's state (it crossed a newer
+//! one on the wire) is dropped.
+
+use super::Screens;
+use super::js::{JsError, log};
+use super::media::LocalMedia;
+use super::peer::{Generation, Peer, PeerEvent};
+use super::signaling::{self, Signaling, SocketEvent};
+use crate::phone::{Action, Ended, Phase, PhoneView};
+use crate::protocol::{
+    ACCEPT, DECLINE, ErrorCode, IceServer, Message, Reason, Route, UserName,
+};
+use crate::protocol::close;
+use crate::text;
+use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use futures::{StreamExt, select};
+use leptos::prelude::*;
+use web_sys::{MediaStream, RtcPeerConnectionState};
+
+/// The page's side of a ring or call.
+enum Call {
+    None,
+    RingingOut { to: String, media: LocalMedia },
+    RingingIn { from: String },
+    /// `peer` appears when the offer is made (caller) or arrives (callee).
+    InCall {
+        with: String,
+        media: LocalMedia,
+        peer: Option<Peer>,
+    },
+}
+
+impl Call {
+    fn phase(&self) -> Phase {
+        match self {
+            Call::None => Phase::Idle,
+            Call::RingingOut { .. } => Phase::RingingOut,
+            Call::RingingIn { .. } => Phase::RingingIn,
+            Call::InCall { .. } => Phase::InCall,
+        }
+    }
+
+    fn other(&self) -> Option<&str> {
+        match self {
+            Call::None => None,
+            Call::RingingOut { to, .. } => Some(to),
+            Call::RingingIn { from } => Some(from),
+            Call::InCall { with, .. } => Some(with),
+        }
+    }
+}
+
+struct Controller {
+    name: UserName,
+    view: PhoneView,
+    screens: Screens,
+    signaling: Signaling,
+    ice_servers: Vec<IceServer>,
+    call: Call,
+    /// Bumped for every new peer connection, so a closed one's queued events are ignored.
+    generation: Generation,
+    peer_events: UnboundedSender<(Generation, PeerEvent)>,
+}
+
+/// Runs the page until it is left or its socket closes.
+pub async fn run(
+    name: UserName,
+    view: PhoneView,
+    screens: Screens,
+    mut actions: UnboundedReceiver<Action>,
+) {
+    let (signaling, events) = match signaling::connect(&name) {
+        Ok(pair) => pair,
+        Err(err) => {
+            log(&format!("cannot open the signaling socket: {err}"));
+            view.phase.set(Phase::Closed);
+            view.status.set(text::DISCONNECTED.into());
+            return;
+        }
+    };
+    let mut events = events.fuse();
+    let (peer_events, mut peer_rx) = unbounded();
+    let mut me = Controller {
+        name,
+        view,
+        screens,
+        signaling,
+        ice_servers: Vec::new(),
+        call: Call::None,
+        generation: 0,
+        peer_events,
+    };
+    loop {
+        select! {
+            event = events.next() => match event {
+                Some(SocketEvent::Message(msg)) => me.on_message(msg).await,
+                Some(SocketEvent::Closed { code, reason }) => {
+                    me.on_closed(code, &reason);
+                    break;
+                }
+                None => {
+                    me.on_closed(1006, "");
+                    break;
+                }
+            },
+            action = actions.next() => match action {
+                Some(action) => me.on_action(action).await,
+                // The page was left: dropping `me` stops the media and closes everything.
+                None => break,
+            },
+            event = peer_rx.next() => {
+                if let Some((generation, event)) = event {
+                    me.on_peer_event(generation, event);
+                }
+            }
+        }
+    }
+}
+
+impl Controller {
+    async fn on_action(&mut self, action: Action) {
+        match (action, &self.call) {
+            (Action::Call(to), Call::None) => self.start_call(to).await,
+            (Action::Accept, Call::RingingIn { .. }) => self.accept().await,
+            (Action::Decline, Call::RingingIn { from }) => {
+                let status = text::you_declined(from);
+                self.send(Message::CallBack {
+                    route: Route::to(from),
+                    msg: DECLINE.into(),
+                    reason: Some(Reason::Declined),
+                });
+                self.end(Some(Ended::Local), status);
+            }
+            (Action::Cancel | Action::HangUp, Call::RingingOut { to, .. }) => {
+                let status = text::you_cancelled(to);
+                self.send(hangup(to, None));
+                self.end(Some(Ended::Local), status);
+            }
+            (Action::HangUp, Call::InCall { with, .. }) => {
+                self.send(hangup(with, None));
+                self.end(Some(Ended::Local), text::you_hung_up());
+            }
+            // A button that no longer fits (a double click, a frame that just changed the
+            // phase): nothing to do.
+            _ => {}
+        }
+    }
+
+    async fn start_call(&mut self, to: String) {
+        let to = to.trim().to_owned();
+        if to.is_empty() {
+            self.view.status.set(text::ENTER_NAME.into());
+            return;
+        }
+        if let Err(why) = UserName::parse(&to) {
+            self.view.status.set(text::bad_name(&why.to_string()));
+            return;
+        }
+        if to == self.name.as_str() {
+            self.view.status.set(text::SELF_CALL.into());
+            return;
+        }
+        let Some(media) = self.open_media().await else {
+            return;
+        };
+        self.send(Message::CallStart {
+            route: Route::to(&to),
+            msg: None,
+        });
+        self.view.status.set(text::ringing_out(&to));
+        self.call = Call::RingingOut { to, media };
+        self.show_phase();
+    }
+
+    async fn accept(&mut self) {
+        let Call::RingingIn { from } = &self.call else {
+            return;
+        };
+        let from = from.clone();
+        let Some(media) = self.open_media().await else {
+            // Say why, so the caller is not left wondering.
+            self.send(Message::CallBack {
+                route: Route::to(&from),
+                msg: DECLINE.into(),
+                reason: Some(Reason::NoMedia),
+            });
+            self.call = Call::None;
+            self.show_phase();
+            return;
+        };
+        // The ring may have ended while the camera opened; the hang-up is queued behind us.
+        self.send(Message::CallBack {
+            route: Route::to(&from),
+            msg: ACCEPT.into(),
+            reason: None,
+        });
+        self.view.status.set(text::connecting_to(&from));
+        self.call = Call::InCall {
+            with: from,
+            media,
+            peer: None,
+        };
+        self.show_phase();
+    }
+
+    /// Opens camera and microphone and shows the preview; on failure says so and returns None.
+    async fn open_media(&mut self) -> Option<LocalMedia> {
+        match LocalMedia::open().await {
+            Ok(media) => {
+                self.view.local_video.set(media.has_video);
+                if !media.has_video {
+                    self.view.status.set(text::CAMERA_FAILED_AUDIO_ONLY.into());
+                }
+                self.show(&self.screens.local, Some(&media.stream));
+                Some(media)
+            }
+            Err(err) => {
+                log(&format!("no camera or microphone: {err}"));
+                self.view.ended.set(Some(Ended::Remote(Reason::NoMedia)));
+                self.view.status.set(text::NO_MEDIA_SELF.into());
+                None
+            }
+        }
+    }
+
+    async fn on_message(&mut self, msg: Message) {
+        match msg {
+            Message::Welcome { ice_servers, .. } => {
+                self.ice_servers = ice_servers;
+                if self.view.phase.get_untracked() == Phase::Connecting {
+                    self.view.status.set(text::READY.into());
+                    self.show_phase();
+                }
+            }
+            Message::Ringing { .. } => {}
+            Message::CallStart { route, .. } => self.on_ring(route),
+            Message::CallBack {
+                msg, reason, ..
+            } => self.on_call_back(msg, reason).await,
+            Message::Offer { sdp, .. } => self.on_offer(sdp).await,
+            Message::Answer { sdp, .. } => {
+                if let Call::InCall { peer: Some(peer), .. } = &self.call
+                    && let Err(err) = peer.accept(&sdp).await
+                {
+                    self.fail(err);
+                }
+            }
+            Message::Ice { ice_candidate, .. } => {
+                if let Call::InCall { peer: Some(peer), .. } = &self.call
+                    && let Err(err) = peer.add_candidate(&ice_candidate).await
+                {
+                    // One bad candidate does not sink a call; the others may work.
+                    log(&format!("skipping an ICE candidate: {err}"));
+                }
+            }
+            Message::Hangup { reason, .. } => {
+                let reason = reason.unwrap_or(Reason::HungUp);
+                let status = match &self.call {
+                    Call::None => return,
+                    Call::RingingIn { from } => text::missed(reason, from),
+                    other => text::ended(reason, other.other().unwrap_or_default()),
+                };
+                self.end(Some(Ended::Remote(reason)), status);
+            }
+            Message::Error { code, msg, .. } => self.on_error(code, msg),
+        }
+    }
+
+    /// The server rang this page. It only does so when this user was idle on the server,
+    /// so an outgoing call this page just started crossed it and will be refused.
+    fn on_ring(&mut self, route: Route) {
+        let Some(from) = route.from_user else {
+            return;
+        };
+        if matches!(self.call, Call::InCall { .. } | Call::RingingIn { .. }) {
+            return;
+        }
+        self.drop_call();
+        self.view.ended.set(None);
+        self.view.status.set(text::ringing_in(&from));
+        self.call = Call::RingingIn { from };
+        self.show_phase();
+    }
+
+    async fn on_call_back(&mut self, answer: String, reason: Option<Reason>) {
+        let Call::RingingOut { to, .. } = &self.call else {
+            // Our crossed call was refused while someone else's ring stands, or it is stale.
+            return;
+        };
+        let to = to.clone();
+        if answer != ACCEPT {
+            let reason = reason.unwrap_or(Reason::Declined);
+            // A server or page that gives no reason code still gives words.
+            let status = if reason == Reason::Other {
+                answer
+            } else {
+                text::ended(reason, &to)
+            };
+            self.end(Some(Ended::Remote(reason)), status);
+            return;
+        }
+        let Call::RingingOut { media, .. } = std::mem::replace(&mut self.call, Call::None) else {
+            return;
+        };
+        self.call = Call::InCall {
+            with: to.clone(),
+            media,
+            peer: None,
+        };
+        self.view.status.set(text::connecting_to(&to));
+        self.show_phase();
+        if let Err(err) = self.ensure_peer() {
+            return self.fail(err);
+        }
+        let offer = match &self.call {
+            Call::InCall { peer: Some(peer), .. } => peer.offer().await,
+            _ => return,
+        };
+        match offer {
+            Ok(sdp) => self.send(Message::Offer {
+                route: Route::to(&to),
+                sdp,
+            }),
+            Err(err) => self.fail(err),
+        }
+    }
+
+    async fn on_offer(&mut self, sdp: String) {
+        let Call::InCall { with, .. } = &self.call else {
+            return;
+        };
+        let with = with.clone();
+        if let Err(err) = self.ensure_peer() {
+            return self.fail(err);
+        }
+        let answer = match &self.call {
+            Call::InCall { peer: Some(peer), .. } => peer.answer(&sdp).await,
+            _ => return,
+        };
+        match answer {
+            Ok(sdp) => self.send(Message::Answer {
+                route: Route::to(&with),
+                sdp,
+            }),
+            Err(err) => self.fail(err),
+        }
+    }
+
+    fn on_error(&mut self, code: ErrorCode, msg: String) {
+        log(&format!("server refused a frame ({code:?}): {msg}"));
+        match (&self.call, code) {
+            // A reply to a frame that crossed the end of a call: the page already moved on.
+            (Call::None, ErrorCode::NoCall) => {}
+            // Our call never started ringing.
+            (
+                Call::RingingOut { .. },
+                ErrorCode::BadName | ErrorCode::SelfCall | ErrorCode::NotIdle | ErrorCode::BadMessage,
+            ) => self.end(Some(Ended::Refused), msg),
+            _ => self.view.status.set(msg),
+        }
+    }
+
+    fn on_peer_event(&mut self, generation: Generation, event: PeerEvent) {
+        if generation != self.generation {
+            return;
+        }
+        let Call::InCall { with, .. } = &self.call else {
+            return;
+        };
+        let with = with.clone();
+        match event {
+            PeerEvent::Candidate(candidate) => self.send(Message::Ice {
+                route: Route::to(&with),
+                ice_candidate: candidate,
+            }),
+            PeerEvent::RemoteStream(stream) => self.show(&self.screens.remote, Some(&stream)),
+            PeerEvent::State(RtcPeerConnectionState::Connected) => {
+                self.view.status.set(text::in_call(&with));
+            }
+            PeerEvent::State(RtcPeerConnectionState::Failed) => {
+                self.view.status.set(text::MEDIA_FAILED.into());
+            }
+            PeerEvent::State(_) => {}
+        }
+    }
+
+    fn on_closed(&mut self, code: u16, reason: &str) {
+        log(&format!("signaling socket closed: {code} {reason}"));
+        self.drop_call();
+        self.view.phase.set(Phase::Closed);
+        if code == close::NAME_IN_USE {
+            self.view.ended.set(Some(Ended::NameInUse));
+            self.view.status.set(text::NAME_IN_USE.into());
+        } else {
+            self.view.ended.set(Some(Ended::Disconnected));
+            self.view.status.set(text::DISCONNECTED.into());
+        }
+    }
+
+    /// Gives the call its peer connection, sending our media, if it has none yet.
+    fn ensure_peer(&mut self) -> Result<(), JsError> {
+        if let Call::InCall {
+            media, peer: None, ..
+        } = &self.call
+        {
+            self.generation += 1;
+            let created = Peer::new(
+                &self.ice_servers,
+                &media.stream,
+                media.tracks(),
+                self.generation,
+                self.peer_events.clone(),
+            )?;
+            if let Call::InCall { peer, .. } = &mut self.call {
+                *peer = Some(created);
+            }
+        }
+        Ok(())
+    }
+
+    /// The browser refused a step of the call: end it on both sides and say why.
+    fn fail(&mut self, err: JsError) {
+        log(&format!("call failed: {err}"));
+        if let Some(other) = self.call.other().map(str::to_owned) {
+            self.send(hangup(&other, None));
+        }
+        self.end(None, format!("{}: {err}", text::MEDIA_FAILED));
+    }
+
+    /// Ends the ring or call here: media stopped, connection closed, screens cleared.
+    fn end(&mut self, ended: Option<Ended>, status: String) {
+        self.drop_call();
+        self.view.ended.set(ended);
+        self.view.status.set(status);
+        self.show_phase();
+    }
+
+    fn drop_call(&mut self) {
+        // Dropping the call stops every local track and closes the peer connection.
+        self.call = Call::None;
+        self.generation += 1;
+        self.show(&self.screens.local, None);
+        self.show(&self.screens.remote, None);
+    }
+
+    fn show_phase(&self) {
+        self.view.phase.set(self.call.phase());
+        self.view.peer.set(self.call.other().map(str::to_owned));
+    }
+
+    fn show(&self, screen: &NodeRef<leptos::html::Video>, stream: Option<&MediaStream>) {
+        if let Some(video) = screen.get_untracked() {
+            video.set_src_object(stream);
+        }
+    }
+
+    fn send(&self, msg: Message) {
+        self.signaling.send(&msg);
+    }
+}
+
+fn hangup(to: &str, reason: Option<Reason>) -> Message {
+    Message::Hangup {
+        route: Route::to(to),
+        msg: None,
+        reason,
+    }
+}

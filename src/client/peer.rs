@@ -1,0 +1,183 @@
+//! One `RTCPeerConnection` for one call: created with the call, closed with it.
+
+use super::js::{JsError, JsResultExt, settle};
+use crate::protocol::{IceCandidate, IceServer};
+use futures::channel::mpsc::UnboundedSender;
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{
+    MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcIceServer,
+    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcSdpType,
+    RtcSessionDescriptionInit, RtcTrackEvent,
+};
+
+/// What the connection reports, tagged with the call it belongs to.
+pub enum PeerEvent {
+    /// A local ICE candidate to trickle to the other side.
+    Candidate(IceCandidate),
+    /// The other side's media arrived.
+    RemoteStream(MediaStream),
+    State(RtcPeerConnectionState),
+}
+
+/// Tells the events of one call's connection from a previous call's, still queued.
+pub type Generation = u32;
+
+/// The peer connection and the callbacks it calls; dropping it detaches them and closes it.
+pub struct Peer {
+    pc: RtcPeerConnection,
+    _on_ice: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
+    _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
+    _on_state: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl Peer {
+    /// A connection sending `tracks` of `stream`, reporting to `events`.
+    pub fn new(
+        ice_servers: &[IceServer],
+        stream: &MediaStream,
+        tracks: impl Iterator<Item = MediaStreamTrack>,
+        generation: Generation,
+        events: UnboundedSender<(Generation, PeerEvent)>,
+    ) -> Result<Self, JsError> {
+        let config = RtcConfiguration::new();
+        config.set_ice_servers(&ice_server_list(ice_servers));
+        let pc = RtcPeerConnection::new_with_configuration(&config).or_js("RTCPeerConnection")?;
+        for track in tracks {
+            pc.add_track_0(&track, stream);
+        }
+
+        let tx = events.clone();
+        let on_ice = Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(
+            move |ev: RtcPeerConnectionIceEvent| {
+                // A null candidate means gathering finished: nothing to send.
+                if let Some(c) = ev.candidate() {
+                    let candidate = IceCandidate {
+                        candidate: c.candidate(),
+                        sdp_mid: c.sdp_mid(),
+                        sdp_m_line_index: c.sdp_m_line_index(),
+                    };
+                    let _ = tx.unbounded_send((generation, PeerEvent::Candidate(candidate)));
+                }
+            },
+        );
+        pc.set_onicecandidate(Some(on_ice.as_ref().unchecked_ref()));
+
+        let tx = events.clone();
+        let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |ev: RtcTrackEvent| {
+            let stream = match ev.streams().get(0).dyn_into::<MediaStream>() {
+                Ok(stream) => stream,
+                // A track sent without a stream (some peers do): give it one.
+                Err(_) => match MediaStream::new() {
+                    Ok(stream) => {
+                        stream.add_track(&ev.track());
+                        stream
+                    }
+                    Err(_) => return,
+                },
+            };
+            let _ = tx.unbounded_send((generation, PeerEvent::RemoteStream(stream)));
+        });
+        pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+
+        let tx = events;
+        let watched = pc.clone();
+        let on_state = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            let _ = tx.unbounded_send((generation, PeerEvent::State(watched.connection_state())));
+        });
+        pc.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+
+        Ok(Self {
+            pc,
+            _on_ice: on_ice,
+            _on_track: on_track,
+            _on_state: on_state,
+        })
+    }
+
+    /// Creates the offer, makes it the local description, and returns its SDP.
+    pub async fn offer(&self) -> Result<String, JsError> {
+        let offer = settle(self.pc.create_offer(), "createOffer").await?;
+        let sdp = sdp_of(&offer)?;
+        self.set_local(RtcSdpType::Offer, &sdp).await?;
+        Ok(sdp)
+    }
+
+    /// Takes the other side's offer and returns our answer's SDP.
+    pub async fn answer(&self, offer: &str) -> Result<String, JsError> {
+        self.set_remote(RtcSdpType::Offer, offer).await?;
+        let answer = settle(self.pc.create_answer(), "createAnswer").await?;
+        let sdp = sdp_of(&answer)?;
+        self.set_local(RtcSdpType::Answer, &sdp).await?;
+        Ok(sdp)
+    }
+
+    /// Takes the other side's answer to our offer.
+    pub async fn accept(&self, answer: &str) -> Result<(), JsError> {
+        self.set_remote(RtcSdpType::Answer, answer).await
+    }
+
+    pub async fn add_candidate(&self, c: &IceCandidate) -> Result<(), JsError> {
+        let init = RtcIceCandidateInit::new(&c.candidate);
+        init.set_sdp_mid(c.sdp_mid.as_deref());
+        init.set_sdp_m_line_index(c.sdp_m_line_index);
+        let promise = self
+            .pc
+            .add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init));
+        settle(promise, "addIceCandidate").await.map(drop)
+    }
+
+    async fn set_local(&self, kind: RtcSdpType, sdp: &str) -> Result<(), JsError> {
+        let desc = RtcSessionDescriptionInit::new(kind);
+        desc.set_sdp(sdp);
+        settle(self.pc.set_local_description(&desc), "setLocalDescription")
+            .await
+            .map(drop)
+    }
+
+    async fn set_remote(&self, kind: RtcSdpType, sdp: &str) -> Result<(), JsError> {
+        let desc = RtcSessionDescriptionInit::new(kind);
+        desc.set_sdp(sdp);
+        settle(self.pc.set_remote_description(&desc), "setRemoteDescription")
+            .await
+            .map(drop)
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.pc.set_onicecandidate(None);
+        self.pc.set_ontrack(None);
+        self.pc.set_onconnectionstatechange(None);
+        self.pc.close();
+    }
+}
+
+fn ice_server_list(servers: &[IceServer]) -> js_sys::Array {
+    servers
+        .iter()
+        .map(|s| {
+            let server = RtcIceServer::new();
+            let urls: js_sys::Array = s.urls.iter().map(|u| JsValue::from_str(u)).collect();
+            server.set_urls(&urls);
+            if let Some(username) = &s.username {
+                server.set_username(username);
+            }
+            if let Some(credential) = &s.credential {
+                server.set_credential(credential);
+            }
+            JsValue::from(server)
+        })
+        .collect()
+}
+
+fn sdp_of(description: &JsValue) -> Result<String, JsError> {
+    js_sys::Reflect::get(description, &"sdp".into())
+        .or_js("session description")?
+        .as_string()
+        .ok_or(JsError {
+            what: "session description",
+            name: None,
+            detail: "no sdp".into(),
+        })
+}

@@ -1,0 +1,43 @@
+//! The name to call and the buttons; each is shown only in the phase where it applies.
+
+use crate::phone::{Action, Phase, PhoneView};
+use crate::text;
+use leptos::prelude::*;
+
+#[component]
+pub fn CallControls(view: PhoneView, act: Callback<Action>) -> impl IntoView {
+    let to_user = RwSignal::new(String::new());
+    let not_in = move |phase: Phase| move || view.phase.get() != phase;
+    let call = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        act.run(Action::Call(to_user.get_untracked()));
+    };
+    view! {
+        <form class="dial" on:submit=call hidden=not_in(Phase::Idle)>
+            <input
+                id="toUser"
+                type="text"
+                placeholder=text::TO_USER
+                aria-label=text::TO_USER
+                autocomplete="off"
+                autocapitalize="none"
+                bind:value=to_user
+            />
+            <button id="call" type="submit" class="go">{text::CALL}</button>
+        </form>
+        <div class="ring" hidden=not_in(Phase::RingingIn)>
+            <button id="accept" type="button" class="go" on:click=move |_| act.run(Action::Accept)>
+                {text::ACCEPT}
+            </button>
+            <button id="decline" type="button" class="stop" on:click=move |_| act.run(Action::Decline)>
+                {text::DECLINE}
+            </button>
+        </div>
+        <button id="cancel" type="button" class="stop" hidden=not_in(Phase::RingingOut) on:click=move |_| act.run(Action::Cancel)>
+            {text::CANCEL}
+        </button>
+        <button id="hangup" type="button" class="stop" hidden=not_in(Phase::InCall) on:click=move |_| act.run(Action::HangUp)>
+            {text::HANG_UP}
+        </button>
+    }
+}

@@ -1,0 +1,9 @@
+//! View pieces the pages are made of.
+
+mod call_controls;
+mod status_line;
+mod video_tile;
+
+pub use call_controls::CallControls;
+pub use status_line::StatusLine;
+pub use video_tile::VideoTile;

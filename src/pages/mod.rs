@@ -1,0 +1,7 @@
+//! One file per route.
+
+mod call;
+mod home;
+
+pub use call::CallPage;
+pub use home::HomePage;

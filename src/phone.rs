@@ -1,0 +1,111 @@
+//! The call page's state as plain data, on both sides: what the view shows (`PhoneView`)
+//! and what its buttons ask for (`Action`). The browser-only controller in `client/` turns
+//! actions and signaling into updates of this state.
+
+use crate::protocol::Reason;
+use leptos::prelude::*;
+
+/// Where the page stands. Mirrors the server's per-user call state, plus the socket's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// The socket is not signed in yet.
+    Connecting,
+    Idle,
+    RingingOut,
+    RingingIn,
+    InCall,
+    /// The socket was refused or lost.
+    Closed,
+}
+
+impl Phase {
+    /// The `data-phase` value scripts and tests read from `#status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Connecting => "connecting",
+            Phase::Idle => "idle",
+            Phase::RingingOut => "ringing-out",
+            Phase::RingingIn => "ringing-in",
+            Phase::InCall => "in-call",
+            Phase::Closed => "closed",
+        }
+    }
+}
+
+/// Why the last ring or call ended, as `#status`'s `data-reason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// The other side or the server ended it.
+    Remote(Reason),
+    /// This user ended it (hang up, cancel, decline).
+    Local,
+    /// Another socket holds this name.
+    NameInUse,
+    /// The socket to the server closed.
+    Disconnected,
+    /// The server refused the call before it rang (the status line says why).
+    Refused,
+}
+
+impl Ended {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ended::Remote(reason) => match reason {
+                Reason::Declined => "declined",
+                Reason::Busy => "busy",
+                Reason::Offline => "offline",
+                Reason::Cancelled => "cancelled",
+                Reason::Timeout => "timeout",
+                Reason::HungUp => "hung_up",
+                Reason::Gone => "gone",
+                Reason::NoMedia => "no_media",
+                Reason::Other => "other",
+            },
+            Ended::Local => "local",
+            Ended::NameInUse => "name_in_use",
+            Ended::Disconnected => "disconnected",
+            Ended::Refused => "refused",
+        }
+    }
+}
+
+/// What a button asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Call(String),
+    Accept,
+    Decline,
+    Cancel,
+    HangUp,
+}
+
+/// The signals the call page renders. `Copy`, so every closure can hold it.
+#[derive(Clone, Copy)]
+pub struct PhoneView {
+    pub phase: RwSignal<Phase>,
+    /// The other party of the current ring or call.
+    pub peer: RwSignal<Option<String>>,
+    /// The status line.
+    pub status: RwSignal<String>,
+    pub ended: RwSignal<Option<Ended>>,
+    /// Whether the local preview has video (false when calling with audio only).
+    pub local_video: RwSignal<bool>,
+}
+
+impl PhoneView {
+    pub fn new() -> Self {
+        Self {
+            phase: RwSignal::new(Phase::Connecting),
+            peer: RwSignal::new(None),
+            status: RwSignal::new(crate::text::CONNECTING.to_owned()),
+            ended: RwSignal::new(None),
+            local_video: RwSignal::new(false),
+        }
+    }
+}
+
+impl Default for PhoneView {
+    fn default() -> Self {
+        Self::new()
+    }
+}

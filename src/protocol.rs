@@ -1,0 +1,387 @@
+//! The signaling wire format, shared by the server and the page.
+//!
+//! Every frame is one JSON text object with a `type`. The first six types are the original
+//! demo's (`../shared/SEED-PROTOCOL.md`) with its camelCase fields, so a page written for it
+//! still works; the others are duet's additions, which such a page ignores. New information
+//! for old types travels in new optional fields (`reason`). No I/O and no `cfg` here: both
+//! builds compile this file.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The sender name of the server's own notices. No user can take it.
+pub const SYSTEM_USER: &str = "duet";
+
+/// The longest user name, in characters (not bytes: `张三` is two).
+pub const MAX_NAME_CHARS: usize = 32;
+
+/// `call_back` `msg` that accepts a ring (the original's value).
+pub const ACCEPT: &str = "1";
+/// `call_back` `msg` that declines a ring (the original's value).
+pub const DECLINE: &str = "0";
+
+/// WebSocket close codes the server uses. 1009 is RFC 6455's; 4000–4999 are for
+/// applications.
+pub mod close {
+    /// A frame larger than the server's `max_message_bytes`.
+    pub const TOO_BIG: u16 = 1009;
+    /// The name is online in another socket.
+    pub const NAME_IN_USE: u16 = 4409;
+    pub const NAME_IN_USE_REASON: &str = "name in use";
+}
+
+/// A user name that has passed [`UserName::parse`]: 1–32 letters of any script, digits,
+/// `_`, `-` or `.`, and not [`SYSTEM_USER`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct UserName(String);
+
+/// Why a string is not a [`UserName`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("a name needs at least one character")]
+    Empty,
+    #[error("a name has at most {MAX_NAME_CHARS} characters")]
+    TooLong,
+    #[error("{0:?} is not allowed in a name: use letters, digits, _ - or .")]
+    BadChar(char),
+    #[error("the name {SYSTEM_USER:?} is reserved")]
+    Reserved,
+}
+
+impl UserName {
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        if raw.is_empty() {
+            return Err(NameError::Empty);
+        }
+        if raw.chars().count() > MAX_NAME_CHARS {
+            return Err(NameError::TooLong);
+        }
+        if let Some(bad) = raw
+            .chars()
+            .find(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        {
+            return Err(NameError::BadChar(bad));
+        }
+        if raw == SYSTEM_USER {
+            return Err(NameError::Reserved);
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for UserName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        UserName::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Who a frame is from and for. A page may write both; the server overwrites `fromUser` with
+/// the socket's own name and `toUser` with the recipient, whatever the page claimed.
+/// Both are optional on the wire because the original server printed frames without them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Route {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_user: Option<String>,
+}
+
+impl Route {
+    pub fn new(from: &str, to: &str) -> Self {
+        Self {
+            from_user: Some(from.to_owned()),
+            to_user: Some(to.to_owned()),
+        }
+    }
+
+    pub fn to(to: &str) -> Self {
+        Self {
+            from_user: None,
+            to_user: Some(to.to_owned()),
+        }
+    }
+}
+
+/// One trickled ICE candidate, as `RTCIceCandidate.toJSON()` writes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IceCandidate {
+    pub candidate: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdp_mid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdp_m_line_index: Option<u16>,
+}
+
+/// One STUN or TURN server, as `RTCIceServer` takes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+/// Why a ring or call ended, carried in `reason` beside the original's free-text `msg`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The callee pressed *Decline*.
+    Declined,
+    /// The callee is ringing or talking with someone else.
+    Busy,
+    /// Nobody of that name is online.
+    Offline,
+    /// The caller gave up while it rang.
+    Cancelled,
+    /// Nobody answered within the ring timeout.
+    Timeout,
+    /// The other side pressed *Hang up*.
+    HungUp,
+    /// The other side's page closed or lost its connection.
+    Gone,
+    /// The other side has neither camera nor microphone (or refused both).
+    NoMedia,
+    /// A reason from a newer server that this build does not know.
+    #[serde(other)]
+    Other,
+}
+
+/// What an `error` frame refuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame is not JSON, or not an object with a string `type`.
+    BadJson,
+    /// The `type` is not one duet knows.
+    UnknownType,
+    /// A known `type` with a field missing or of the wrong kind.
+    BadMessage,
+    /// A binary frame: the protocol is JSON text only.
+    Binary,
+    /// A type only the server may send.
+    NotAllowed,
+    /// `toUser` is not a valid name.
+    BadName,
+    /// Calling yourself.
+    SelfCall,
+    /// A new call while this user already rings or talks.
+    NotIdle,
+    /// A call message from someone with no ring or call to send it in.
+    NoCall,
+    /// A call message addressed to someone other than this call's other party.
+    WrongPeer,
+    /// An error from a newer server that this build does not know.
+    #[serde(other)]
+    Other,
+}
+
+/// One frame on the signaling socket. Each variant's `///` says which way it travels;
+/// "page → page" frames go through the server, which checks and stamps them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Message {
+    /// page → page: ring `toUser`.
+    #[serde(rename = "call_start")]
+    CallStart {
+        #[serde(flatten)]
+        route: Route,
+        /// Sent by the original page, meaning nothing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        msg: Option<String>,
+    },
+    /// page → page: the callee's answer, `msg` [`ACCEPT`] or [`DECLINE`];
+    /// server → caller: why the ring failed (`msg` is text for people, `reason` for programs).
+    #[serde(rename = "call_back")]
+    CallBack {
+        #[serde(flatten)]
+        route: Route,
+        msg: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<Reason>,
+    },
+    /// page → page: the SDP offer; the caller sends it after `call_back` "1".
+    #[serde(rename = "offer")]
+    Offer {
+        #[serde(flatten)]
+        route: Route,
+        sdp: String,
+    },
+    /// page → page: the SDP answer.
+    #[serde(rename = "answer")]
+    Answer {
+        #[serde(flatten)]
+        route: Route,
+        sdp: String,
+    },
+    /// page → page: one trickled ICE candidate.
+    #[serde(rename = "_ice")]
+    Ice {
+        #[serde(flatten)]
+        route: Route,
+        #[serde(rename = "iceCandidate")]
+        ice_candidate: IceCandidate,
+    },
+    /// page → page: the call, or the ring, is over. From the caller while it rings this
+    /// cancels; from the callee while it rings this declines. server → page: the server
+    /// ended it (timeout, the other side gone).
+    #[serde(rename = "hangup")]
+    Hangup {
+        #[serde(flatten)]
+        route: Route,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        msg: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<Reason>,
+    },
+    /// server → page, first on every socket: who you are and how to call.
+    #[serde(rename = "welcome", rename_all = "camelCase")]
+    Welcome {
+        #[serde(flatten)]
+        route: Route,
+        user: String,
+        ice_servers: Vec<IceServer>,
+        ring_timeout_secs: u64,
+    },
+    /// server → caller: the callee's page is ringing now.
+    #[serde(rename = "ringing")]
+    Ringing {
+        #[serde(flatten)]
+        route: Route,
+    },
+    /// server → page: the frame before was refused; nothing was relayed.
+    #[serde(rename = "error")]
+    Error {
+        #[serde(flatten)]
+        route: Route,
+        code: ErrorCode,
+        msg: String,
+    },
+}
+
+/// The `type` of every [`Message`], to tell an unknown type from a malformed known one.
+pub const KNOWN_TYPES: &[&str] = &[
+    "call_start",
+    "call_back",
+    "offer",
+    "answer",
+    "_ice",
+    "hangup",
+    "welcome",
+    "ringing",
+    "error",
+];
+
+impl Message {
+    pub fn route(&self) -> &Route {
+        match self {
+            Message::CallStart { route, .. }
+            | Message::CallBack { route, .. }
+            | Message::Offer { route, .. }
+            | Message::Answer { route, .. }
+            | Message::Ice { route, .. }
+            | Message::Hangup { route, .. }
+            | Message::Welcome { route, .. }
+            | Message::Ringing { route }
+            | Message::Error { route, .. } => route,
+        }
+    }
+
+    pub fn route_mut(&mut self) -> &mut Route {
+        match self {
+            Message::CallStart { route, .. }
+            | Message::CallBack { route, .. }
+            | Message::Offer { route, .. }
+            | Message::Answer { route, .. }
+            | Message::Ice { route, .. }
+            | Message::Hangup { route, .. }
+            | Message::Welcome { route, .. }
+            | Message::Ringing { route }
+            | Message::Error { route, .. } => route,
+        }
+    }
+
+    /// The wire name of this message's type.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Message::CallStart { .. } => "call_start",
+            Message::CallBack { .. } => "call_back",
+            Message::Offer { .. } => "offer",
+            Message::Answer { .. } => "answer",
+            Message::Ice { .. } => "_ice",
+            Message::Hangup { .. } => "hangup",
+            Message::Welcome { .. } => "welcome",
+            Message::Ringing { .. } => "ringing",
+            Message::Error { .. } => "error",
+        }
+    }
+
+    /// Whether only the server may send this type.
+    pub fn is_server_only(&self) -> bool {
+        matches!(
+            self,
+            Message::Welcome { .. } | Message::Ringing { .. } | Message::Error { .. }
+        )
+    }
+
+    pub fn to_json(&self) -> String {
+        // A Message is plain strings, numbers and enums: serialising it cannot fail.
+        serde_json::to_string(self).expect("a Message always serialises")
+    }
+}
+
+/// Why a text frame is not a [`Message`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("not a JSON object with a string \"type\": {0}")]
+    BadJson(String),
+    #[error("unknown message type {0:?}")]
+    UnknownType(String),
+    #[error("malformed {kind:?} message: {detail}")]
+    BadMessage { kind: String, detail: String },
+}
+
+impl DecodeError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            DecodeError::BadJson(_) => ErrorCode::BadJson,
+            DecodeError::UnknownType(_) => ErrorCode::UnknownType,
+            DecodeError::BadMessage { .. } => ErrorCode::BadMessage,
+        }
+    }
+}
+
+/// Decodes one text frame, telling bad JSON, an unknown type and a malformed known type apart.
+pub fn decode(text: &str) -> Result<Message, DecodeError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| DecodeError::BadJson(e.to_string()))?;
+    let kind = value
+        .get("type")
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| DecodeError::BadJson("missing \"type\"".into()))?
+        .to_owned();
+    if !KNOWN_TYPES.contains(&kind.as_str()) {
+        return Err(DecodeError::UnknownType(kind));
+    }
+    serde_json::from_value(value).map_err(|e| DecodeError::BadMessage {
+        kind,
+        detail: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests;

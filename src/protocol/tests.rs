@@ -1,0 +1,145 @@
+//! Round trips against the frames the original server printed (SEED-PROTOCOL.md), and
+//! every duet extension.
+
+use super::*;
+use serde_json::{Value, json};
+
+/// Parses `raw`, writes it back, and checks nothing was lost or invented.
+fn round_trip(raw: &str) -> Message {
+    let msg = decode(raw).unwrap_or_else(|e| panic!("{raw} did not decode: {e}"));
+    let back: Value = serde_json::from_str(&msg.to_json()).unwrap();
+    let want: Value = serde_json::from_str(raw).unwrap();
+    assert_eq!(back, want, "round trip changed {raw}");
+    msg
+}
+
+#[test]
+fn seed_call_start() {
+    let msg = round_trip(r#"{"msg":"1","fromUser":"zs","type":"call_start"}"#);
+    assert!(matches!(msg, Message::CallStart { ref route, .. } if route.from_user.as_deref() == Some("zs")));
+}
+
+#[test]
+fn seed_call_back() {
+    let msg = round_trip(r#"{"msg":"1","fromUser":"zs","type":"call_back"}"#);
+    assert!(matches!(msg, Message::CallBack { ref msg, reason: None, .. } if msg == ACCEPT));
+}
+
+#[test]
+fn seed_offer() {
+    let msg = round_trip(
+        r#"{"fromUser":"ls","type":"offer","sdp":"v=0\r\no=- 626753068503365352 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n...a=ssrc:1572310693 label:157a5a40-fd58-424a-bb25-7313cb390d25\r\n"}"#,
+    );
+    assert!(matches!(msg, Message::Offer { ref sdp, .. } if sdp.starts_with("v=0\r\n")));
+}
+
+#[test]
+fn seed_ice() {
+    let msg = round_trip(
+        r#"{"iceCandidate":{"candidate":"candidate:1679555437 1 udp 2122260223 172.16.12.156 60155 typ host generation 0 ufrag Ex36 network-id 1","sdpMid":"0","sdpMLineIndex":0},"fromUser":"ls","type":"_ice"}"#,
+    );
+    let Message::Ice { ice_candidate, .. } = msg else {
+        panic!("not _ice")
+    };
+    assert_eq!(ice_candidate.sdp_mid.as_deref(), Some("0"));
+    assert_eq!(ice_candidate.sdp_m_line_index, Some(0));
+}
+
+#[test]
+fn seed_answer() {
+    let msg = round_trip(
+        r#"{"fromUser":"zs","type":"answer","sdp":"v=0\r\no=- 6281552672698732270 2 IN IP4 127.0.0.1\r\n..."}"#,
+    );
+    assert_eq!(msg.kind(), "answer");
+}
+
+#[test]
+fn seed_hangup() {
+    let msg = round_trip(r#"{"msg":"对方挂断!","fromUser":"ls","type":"hangup"}"#);
+    assert!(matches!(msg, Message::Hangup { msg: Some(ref m), .. } if m == "对方挂断!"));
+}
+
+#[test]
+fn seed_offline_notice() {
+    // The original server's answer to a call for someone offline.
+    round_trip(r#"{"type":"call_back","fromUser":"system","toUser":"zs","msg":"Sorry,呼叫的用户不在线!"}"#);
+}
+
+#[test]
+fn offer_as_rtc_session_description_to_json() {
+    // The original page spread RTCSessionDescription.toJSON() into the frame: its own
+    // `type` is the frame's `type`.
+    let raw = json!({"type": "offer", "sdp": "v=0\r\n", "toUser": "bob"}).to_string();
+    round_trip(&raw);
+}
+
+#[test]
+fn duet_extensions_round_trip() {
+    let samples = [
+        json!({"type":"call_back","fromUser":"duet","toUser":"alice","msg":"bob is busy","reason":"busy"}),
+        json!({"type":"call_back","fromUser":"bob","toUser":"alice","msg":"0","reason":"no_media"}),
+        json!({"type":"hangup","fromUser":"duet","toUser":"bob","msg":"Missed call","reason":"timeout"}),
+        json!({"type":"welcome","fromUser":"duet","user":"alice","iceServers":[{"urls":["stun:stun.example.org"]},{"urls":["turn:t.example.org"],"username":"u","credential":"p"}],"ringTimeoutSecs":30}),
+        json!({"type":"ringing","fromUser":"duet","toUser":"bob"}),
+        json!({"type":"error","fromUser":"duet","code":"no_call","msg":"no call"}),
+    ];
+    for sample in samples {
+        round_trip(&sample.to_string());
+    }
+}
+
+#[test]
+fn every_reason_and_code_has_a_snake_case_name() {
+    for (reason, name) in [
+        (Reason::Declined, "declined"),
+        (Reason::Busy, "busy"),
+        (Reason::Offline, "offline"),
+        (Reason::Cancelled, "cancelled"),
+        (Reason::Timeout, "timeout"),
+        (Reason::HungUp, "hung_up"),
+        (Reason::Gone, "gone"),
+        (Reason::NoMedia, "no_media"),
+    ] {
+        assert_eq!(serde_json::to_value(reason).unwrap(), json!(name));
+    }
+    let unknown: Reason = serde_json::from_value(json!("from_the_future")).unwrap();
+    assert_eq!(unknown, Reason::Other);
+    let unknown: ErrorCode = serde_json::from_value(json!("from_the_future")).unwrap();
+    assert_eq!(unknown, ErrorCode::Other);
+}
+
+#[test]
+fn decode_tells_failures_apart() {
+    assert_eq!(decode("not json").unwrap_err().code(), ErrorCode::BadJson);
+    assert_eq!(decode("[1,2]").unwrap_err().code(), ErrorCode::BadJson);
+    assert_eq!(decode(r#"{"type":7}"#).unwrap_err().code(), ErrorCode::BadJson);
+    assert_eq!(decode(r#"{"type":"dance"}"#).unwrap_err().code(), ErrorCode::UnknownType);
+    assert_eq!(decode(r#"{"type":"offer","toUser":"bob"}"#).unwrap_err().code(), ErrorCode::BadMessage);
+    assert_eq!(decode(r#"{"type":"_ice","iceCandidate":{}}"#).unwrap_err().code(), ErrorCode::BadMessage);
+    assert_eq!(decode(r#"{"type":"call_back"}"#).unwrap_err().code(), ErrorCode::BadMessage);
+}
+
+#[test]
+fn every_known_type_is_a_variant() {
+    for kind in KNOWN_TYPES {
+        let err = decode(&json!({"type": kind}).to_string()).err();
+        assert!(
+            !matches!(err, Some(DecodeError::UnknownType(_))),
+            "{kind} is listed but not decodable"
+        );
+    }
+}
+
+#[test]
+fn names() {
+    for good in ["alice", "bob_2", "a.b-c", "张三", "Ωμέγα", "x", &"n".repeat(32)] {
+        assert!(UserName::parse(good).is_ok(), "{good} should be valid");
+    }
+    assert_eq!(UserName::parse(""), Err(NameError::Empty));
+    assert_eq!(UserName::parse(&"n".repeat(33)), Err(NameError::TooLong));
+    assert_eq!(UserName::parse(&"张".repeat(33)), Err(NameError::TooLong));
+    assert_eq!(UserName::parse("a b"), Err(NameError::BadChar(' ')));
+    assert_eq!(UserName::parse("a/b"), Err(NameError::BadChar('/')));
+    assert_eq!(UserName::parse("<script>"), Err(NameError::BadChar('<')));
+    assert_eq!(UserName::parse(SYSTEM_USER), Err(NameError::Reserved));
+}

@@ -1,0 +1,364 @@
+//! The call state machine: who is online, and who rings or talks with whom.
+//!
+//! Plain and synchronous: no sockets, no clocks, no tasks. The socket handler feeds it what
+//! happened (a user joined or left, a frame arrived, a ring timer fired) and carries out the
+//! [`Effect`]s it returns, in order. Every rule of a call lives here: the sender is stamped,
+//! call frames pass only between the two parties of a call, busy / cancel / timeout / gone
+//! end rings and calls, and each side is told why.
+
+use crate::protocol::{ACCEPT, ErrorCode, Message, Reason, Route, SYSTEM_USER, UserName};
+use crate::text;
+use std::collections::HashMap;
+
+/// Tells one ring from the next, so a ring timer that fires after its ring ended is ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RingId(u64);
+
+/// Where one online user stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum State {
+    Idle,
+    /// Calling `to`; the ring ends at the latest when timer `ring` fires.
+    RingingOut { to: UserName, ring: RingId },
+    /// Being called by `from`.
+    RingingIn { from: UserName },
+    /// Talking with `with`.
+    InCall { with: UserName },
+}
+
+/// Something the handler must do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Deliver `msg` to `to`'s socket.
+    Send { to: UserName, msg: Message },
+    /// Call [`Calls::ring_timeout`] with these after the ring timeout.
+    StartRingTimer { caller: UserName, ring: RingId },
+}
+
+/// A second socket for a name that is online.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("this name is already online")]
+pub struct NameInUse;
+
+/// Every online user's call state.
+#[derive(Debug, Default)]
+pub struct Calls {
+    users: HashMap<UserName, State>,
+    next_ring: u64,
+}
+
+impl Calls {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A socket for `name` opened. A name that is online stays with its first socket.
+    pub fn join(&mut self, name: &UserName) -> Result<(), NameInUse> {
+        if self.users.contains_key(name) {
+            return Err(NameInUse);
+        }
+        self.users.insert(name.clone(), State::Idle);
+        Ok(())
+    }
+
+    /// `name`'s socket closed: end their ring or call and tell the other party.
+    pub fn leave(&mut self, name: &UserName) -> Vec<Effect> {
+        let Some(state) = self.users.remove(name) else {
+            return Vec::new();
+        };
+        match state {
+            State::Idle => Vec::new(),
+            State::RingingOut { to, .. } => {
+                self.set_idle(&to);
+                vec![hangup(SYSTEM_USER, &to, Reason::Gone, name)]
+            }
+            State::RingingIn { from } => {
+                self.set_idle(&from);
+                vec![refusal(&from, Reason::Gone, name)]
+            }
+            State::InCall { with } => {
+                self.set_idle(&with);
+                vec![hangup(SYSTEM_USER, &with, Reason::Gone, name)]
+            }
+        }
+    }
+
+    /// The ring timer of `caller`'s ring `ring` fired. Does nothing if that ring already ended.
+    pub fn ring_timeout(&mut self, caller: &UserName, ring: RingId) -> Vec<Effect> {
+        let callee = match self.users.get(caller) {
+            Some(State::RingingOut { to, ring: current }) if *current == ring => to.clone(),
+            _ => return Vec::new(),
+        };
+        self.set_idle(caller);
+        self.set_idle(&callee);
+        vec![
+            refusal(caller, Reason::Timeout, &callee),
+            hangup(SYSTEM_USER, &callee, Reason::Timeout, caller),
+        ]
+    }
+
+    /// A frame arrived from `from`'s socket.
+    pub fn handle(&mut self, from: &UserName, msg: Message) -> Vec<Effect> {
+        if msg.is_server_only() {
+            let why = format!("only the server sends {:?}", msg.kind());
+            return vec![error(from, ErrorCode::NotAllowed, why)];
+        }
+        let Some(state) = self.users.get(from).cloned() else {
+            // Not online: the handler only feeds frames of joined users.
+            return Vec::new();
+        };
+        match msg {
+            Message::CallStart { route, .. } => self.call_start(from, &state, route),
+            Message::CallBack { msg, reason, .. } => self.call_back(from, &state, msg, reason),
+            Message::Hangup { reason, .. } => self.hangup(from, &state, reason),
+            relayed => self.relay(from, &state, relayed),
+        }
+    }
+
+    /// `name`'s state, or `None` if they are not online.
+    pub fn state(&self, name: &UserName) -> Option<&State> {
+        self.users.get(name)
+    }
+
+    fn call_start(&mut self, caller: &UserName, state: &State, route: Route) -> Vec<Effect> {
+        let Some(to) = route.to_user else {
+            return vec![error(
+                caller,
+                ErrorCode::BadMessage,
+                "call_start needs toUser".into(),
+            )];
+        };
+        let callee = match UserName::parse(&to) {
+            Ok(callee) => callee,
+            Err(why) => return vec![error(caller, ErrorCode::BadName, why.to_string())],
+        };
+        if &callee == caller {
+            return vec![error(
+                caller,
+                ErrorCode::SelfCall,
+                text::SELF_CALL.into(),
+            )];
+        }
+        match state {
+            State::Idle => {}
+            // Both pressed *Call* at once and the other's ring got here first: this user's
+            // page already has (or is about to get) that ring to answer.
+            State::RingingIn { from } if *from == callee => {
+                return vec![Effect::Send {
+                    to: caller.clone(),
+                    msg: Message::CallBack {
+                        route: Route::new(SYSTEM_USER, caller.as_str()),
+                        msg: text::glare(callee.as_str()),
+                        reason: Some(Reason::Busy),
+                    },
+                }];
+            }
+            _ => {
+                return vec![error(
+                    caller,
+                    ErrorCode::NotIdle,
+                    "you already have a call or a ring in progress".into(),
+                )];
+            }
+        }
+        match self.users.get(&callee) {
+            None => return vec![refusal(caller, Reason::Offline, &callee)],
+            Some(State::Idle) => {}
+            Some(_) => return vec![refusal(caller, Reason::Busy, &callee)],
+        }
+        let ring = RingId(self.next_ring);
+        self.next_ring += 1;
+        self.users.insert(
+            caller.clone(),
+            State::RingingOut {
+                to: callee.clone(),
+                ring,
+            },
+        );
+        self.users.insert(
+            callee.clone(),
+            State::RingingIn {
+                from: caller.clone(),
+            },
+        );
+        vec![
+            Effect::Send {
+                to: callee.clone(),
+                msg: Message::CallStart {
+                    route: Route::new(caller.as_str(), callee.as_str()),
+                    msg: None,
+                },
+            },
+            Effect::Send {
+                to: caller.clone(),
+                msg: Message::Ringing {
+                    route: Route::new(SYSTEM_USER, caller.as_str()),
+                },
+            },
+            Effect::StartRingTimer {
+                caller: caller.clone(),
+                ring,
+            },
+        ]
+    }
+
+    fn call_back(
+        &mut self,
+        callee: &UserName,
+        state: &State,
+        answer: String,
+        reason: Option<Reason>,
+    ) -> Vec<Effect> {
+        let State::RingingIn { from: caller } = state else {
+            return vec![no_call(callee, "call_back")];
+        };
+        if answer == ACCEPT {
+            self.users.insert(
+                caller.clone(),
+                State::InCall {
+                    with: callee.clone(),
+                },
+            );
+            self.users.insert(
+                callee.clone(),
+                State::InCall {
+                    with: caller.clone(),
+                },
+            );
+        } else {
+            self.set_idle(caller);
+            self.set_idle(callee);
+        }
+        // "0", or any other text from an original page, declines; the text goes along as it came.
+        let reason = (answer != ACCEPT).then(|| match reason {
+            Some(Reason::NoMedia) => Reason::NoMedia,
+            _ => Reason::Declined,
+        });
+        vec![Effect::Send {
+            to: caller.clone(),
+            msg: Message::CallBack {
+                route: Route::new(callee.as_str(), caller.as_str()),
+                msg: answer,
+                reason,
+            },
+        }]
+    }
+
+    fn hangup(&mut self, from: &UserName, state: &State, reason: Option<Reason>) -> Vec<Effect> {
+        // Only "no media" is the page's to say; every other reason follows from the state.
+        let no_media = reason == Some(Reason::NoMedia);
+        match state {
+            State::Idle => vec![no_call(from, "hangup")],
+            State::RingingOut { to, .. } => {
+                let to = to.clone();
+                self.set_idle(from);
+                self.set_idle(&to);
+                let reason = if no_media {
+                    Reason::NoMedia
+                } else {
+                    Reason::Cancelled
+                };
+                vec![hangup(from.as_str(), &to, reason, from)]
+            }
+            // A hang-up while it rings here declines, as an original page would mean it.
+            State::RingingIn { from: caller } => {
+                let caller = caller.clone();
+                self.set_idle(from);
+                self.set_idle(&caller);
+                let reason = if no_media {
+                    Reason::NoMedia
+                } else {
+                    Reason::Declined
+                };
+                vec![Effect::Send {
+                    to: caller.clone(),
+                    msg: Message::CallBack {
+                        route: Route::new(from.as_str(), caller.as_str()),
+                        msg: crate::protocol::DECLINE.into(),
+                        reason: Some(reason),
+                    },
+                }]
+            }
+            State::InCall { with } => {
+                let with = with.clone();
+                self.set_idle(from);
+                self.set_idle(&with);
+                let reason = if no_media {
+                    Reason::NoMedia
+                } else {
+                    Reason::HungUp
+                };
+                vec![hangup(from.as_str(), &with, reason, from)]
+            }
+        }
+    }
+
+    /// `offer`, `answer` and `_ice` pass only to the other party of the sender's call.
+    fn relay(&mut self, from: &UserName, state: &State, mut msg: Message) -> Vec<Effect> {
+        let State::InCall { with } = state else {
+            return vec![no_call(from, msg.kind())];
+        };
+        let route = msg.route_mut();
+        if let Some(to) = &route.to_user
+            && to != with.as_str()
+        {
+            let why = format!("your call is with {with}, not {to}");
+            return vec![error(from, ErrorCode::WrongPeer, why)];
+        }
+        *route = Route::new(from.as_str(), with.as_str());
+        vec![Effect::Send {
+            to: with.clone(),
+            msg,
+        }]
+    }
+
+    fn set_idle(&mut self, name: &UserName) {
+        if let Some(state) = self.users.get_mut(name) {
+            *state = State::Idle;
+        }
+    }
+}
+
+/// server → `to`: `peer` ended the ring or call for `reason`.
+fn hangup(sender: &str, to: &UserName, reason: Reason, peer: &UserName) -> Effect {
+    Effect::Send {
+        to: to.clone(),
+        msg: Message::Hangup {
+            route: Route::new(sender, to.as_str()),
+            msg: Some(text::missed(reason, peer.as_str())),
+            reason: Some(reason),
+        },
+    }
+}
+
+/// server → `caller`: the ring to `callee` failed for `reason`, as a `call_back` so an
+/// original page shows the text.
+fn refusal(caller: &UserName, reason: Reason, callee: &UserName) -> Effect {
+    Effect::Send {
+        to: caller.clone(),
+        msg: Message::CallBack {
+            route: Route::new(SYSTEM_USER, caller.as_str()),
+            msg: text::ended(reason, callee.as_str()),
+            reason: Some(reason),
+        },
+    }
+}
+
+fn no_call(from: &UserName, kind: &str) -> Effect {
+    let why = format!("{kind} refused: you have no call or ring in progress");
+    error(from, ErrorCode::NoCall, why)
+}
+
+fn error(to: &UserName, code: ErrorCode, msg: String) -> Effect {
+    Effect::Send {
+        to: to.clone(),
+        msg: Message::Error {
+            route: Route::new(SYSTEM_USER, to.as_str()),
+            code,
+            msg,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;

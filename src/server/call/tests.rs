@@ -1,0 +1,506 @@
+//! Every transition of the call state machine, including the races the socket handler can
+//! feed it: both sides call at once, cancel crossing accept, hang-up crossing the timeout.
+
+use super::*;
+use crate::protocol::{DECLINE, IceCandidate};
+
+fn name(s: &str) -> UserName {
+    UserName::parse(s).unwrap()
+}
+
+/// A machine with these users online and idle.
+fn online(names: &[&str]) -> Calls {
+    let mut calls = Calls::new();
+    for n in names {
+        calls.join(&name(n)).unwrap();
+    }
+    calls
+}
+
+fn call_start(to: &str) -> Message {
+    Message::CallStart {
+        route: Route::to(to),
+        msg: None,
+    }
+}
+
+fn call_back(answer: &str) -> Message {
+    Message::CallBack {
+        route: Route::default(),
+        msg: answer.into(),
+        reason: None,
+    }
+}
+
+fn hangup_msg() -> Message {
+    Message::Hangup {
+        route: Route::default(),
+        msg: None,
+        reason: None,
+    }
+}
+
+fn offer(to: Option<&str>, spoofed_from: Option<&str>) -> Message {
+    Message::Offer {
+        route: Route {
+            from_user: spoofed_from.map(Into::into),
+            to_user: to.map(Into::into),
+        },
+        sdp: "v=0\r\n".into(),
+    }
+}
+
+fn ice() -> Message {
+    Message::Ice {
+        route: Route::default(),
+        ice_candidate: IceCandidate {
+            candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host".into(),
+            sdp_mid: Some("0".into()),
+            sdp_m_line_index: Some(0),
+        },
+    }
+}
+
+/// The messages `effects` send to `to`.
+fn sent_to(effects: &[Effect], to: &str) -> Vec<Message> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send { to: t, msg } if t.as_str() == to => Some(msg.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn only_sent_to(effects: &[Effect], to: &str) -> Message {
+    let msgs = sent_to(effects, to);
+    assert_eq!(msgs.len(), 1, "expected one message to {to}: {effects:?}");
+    msgs.into_iter().next().unwrap()
+}
+
+fn reason_of(msg: &Message) -> Option<Reason> {
+    match msg {
+        Message::CallBack { reason, .. } | Message::Hangup { reason, .. } => *reason,
+        _ => None,
+    }
+}
+
+fn error_code(msg: &Message) -> Option<ErrorCode> {
+    match msg {
+        Message::Error { code, .. } => Some(*code),
+        _ => None,
+    }
+}
+
+fn state(calls: &Calls, n: &str) -> State {
+    calls.state(&name(n)).cloned().expect("online")
+}
+
+/// alice rings bob; returns the ring timer's id.
+fn ring(calls: &mut Calls, caller: &str, callee: &str) -> RingId {
+    let effects = calls.handle(&name(caller), call_start(callee));
+    effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::StartRingTimer { ring, .. } => Some(*ring),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{caller} → {callee} did not ring: {effects:?}"))
+}
+
+fn in_call(calls: &mut Calls, caller: &str, callee: &str) {
+    ring(calls, caller, callee);
+    calls.handle(&name(callee), call_back(ACCEPT));
+    assert_eq!(state(calls, caller), State::InCall { with: name(callee) });
+}
+
+#[test]
+fn a_name_joins_once() {
+    let mut calls = online(&["alice"]);
+    assert_eq!(calls.join(&name("alice")), Err(NameInUse));
+    assert_eq!(state(&calls, "alice"), State::Idle);
+    calls.leave(&name("alice"));
+    assert!(calls.join(&name("alice")).is_ok());
+}
+
+#[test]
+fn call_start_rings_the_callee_stamped_with_the_caller() {
+    let mut calls = online(&["alice", "bob"]);
+    let effects = calls.handle(
+        &name("alice"),
+        Message::CallStart {
+            route: Route::new("mallory", "bob"),
+            msg: None,
+        },
+    );
+    let ring = only_sent_to(&effects, "bob");
+    assert_eq!(ring.route(), &Route::new("alice", "bob"));
+    assert!(matches!(ring, Message::CallStart { .. }));
+    assert!(matches!(only_sent_to(&effects, "alice"), Message::Ringing { .. }));
+    assert!(effects.contains(&Effect::StartRingTimer {
+        caller: name("alice"),
+        ring: RingId(0)
+    }));
+    assert_eq!(
+        state(&calls, "alice"),
+        State::RingingOut {
+            to: name("bob"),
+            ring: RingId(0)
+        }
+    );
+    assert_eq!(state(&calls, "bob"), State::RingingIn { from: name("alice") });
+}
+
+#[test]
+fn accept_puts_both_in_the_call_and_tells_the_caller() {
+    let mut calls = online(&["alice", "bob"]);
+    ring(&mut calls, "alice", "bob");
+    let effects = calls.handle(&name("bob"), call_back(ACCEPT));
+    let msg = only_sent_to(&effects, "alice");
+    assert_eq!(
+        msg,
+        Message::CallBack {
+            route: Route::new("bob", "alice"),
+            msg: ACCEPT.into(),
+            reason: None
+        }
+    );
+    assert_eq!(state(&calls, "bob"), State::InCall { with: name("alice") });
+}
+
+#[test]
+fn decline_frees_both_and_says_why() {
+    let mut calls = online(&["alice", "bob"]);
+    ring(&mut calls, "alice", "bob");
+    let effects = calls.handle(&name("bob"), call_back(DECLINE));
+    let msg = only_sent_to(&effects, "alice");
+    assert_eq!(reason_of(&msg), Some(Reason::Declined));
+    assert!(matches!(msg, Message::CallBack { ref msg, .. } if msg == DECLINE));
+    assert_eq!(state(&calls, "alice"), State::Idle);
+    assert_eq!(state(&calls, "bob"), State::Idle);
+}
+
+#[test]
+fn declining_for_lack_of_media_carries_that_reason() {
+    let mut calls = online(&["alice", "bob"]);
+    ring(&mut calls, "alice", "bob");
+    let effects = calls.handle(
+        &name("bob"),
+        Message::CallBack {
+            route: Route::default(),
+            msg: DECLINE.into(),
+            reason: Some(Reason::NoMedia),
+        },
+    );
+    assert_eq!(reason_of(&only_sent_to(&effects, "alice")), Some(Reason::NoMedia));
+}
+
+#[test]
+fn an_original_pages_error_text_declines() {
+    let mut calls = online(&["alice", "bob"]);
+    ring(&mut calls, "alice", "bob");
+    let effects = calls.handle(&name("bob"), call_back("camera broken"));
+    let msg = only_sent_to(&effects, "alice");
+    assert_eq!(reason_of(&msg), Some(Reason::Declined));
+    assert!(matches!(msg, Message::CallBack { ref msg, .. } if msg == "camera broken"));
+    assert_eq!(state(&calls, "bob"), State::Idle);
+}
+
+#[test]
+fn the_callees_hangup_while_ringing_declines() {
+    let mut calls = online(&["alice", "bob"]);
+    ring(&mut calls, "alice", "bob");
+    let effects = calls.handle(&name("bob"), hangup_msg());
+    assert_eq!(reason_of(&only_sent_to(&effects, "alice")), Some(Reason::Declined));
+    assert_eq!(state(&calls, "alice"), State::Idle);
+}
+
+#[test]
+fn offline_callee_answers_the_caller_with_a_call_back() {
+    let mut calls = online(&["alice"]);
+    let effects = calls.handle(&name("alice"), call_start("bob"));
+    let msg = only_sent_to(&effects, "alice");
+    assert!(matches!(msg, Message::CallBack { .. }));
+    assert_eq!(msg.route().from_user.as_deref(), Some(SYSTEM_USER));
+    assert_eq!(reason_of(&msg), Some(Reason::Offline));
+    assert_eq!(effects.len(), 1, "no timer for an offline callee");
+    assert_eq!(state(&calls, "alice"), State::Idle);
+}
+
+#[test]
+fn busy_callee_ringing_or_talking() {
+    let mut calls = online(&["alice", "bob", "carol", "dave"]);
+    ring(&mut calls, "alice", "bob");
+    for busy in ["alice", "bob"] {
+        let effects = calls.handle(&name("carol"), call_start(busy));
+        assert_eq!(reason_of(&only_sent_to(&effects, "carol")), Some(Reason::Busy));
+        assert!(sent_to(&effects, busy).is_empty(), "{busy} must not be disturbed");
+    }
+    calls.handle(&name("bob"), call_back(ACCEPT));
+    let effects = calls.handle(&name("dave"), call_start("alice"));
+    assert_eq!(reason_of(&only_sent_to(&effects, "dave")), Some(Reason::Busy));
+    assert_eq!(state(&calls, "alice"), State::InCall { with: name("bob") });
+    assert_eq!(state(&calls, "carol"), State::Idle);
+}
+
+#[test]
+fn a_caller_who_is_not_idle_cannot_call() {
+    let mut calls = online(&["alice", "bob", "carol"]);
+    ring(&mut calls, "alice", "bob");
+    let effects = calls.handle(&name("alice"), call_start("carol"));
+    assert_eq!(error_code(&only_sent_to(&effects, "alice")), Some(ErrorCode::NotIdle));
+    assert!(sent_to(&effects, "carol").is_empty());
+    assert_eq!(state(&calls, "carol"), State::Idle);
+}
+
+#[test]
+fn bad_call_starts_are_refused() {
+    let mut calls = online(&["alice"]);
+    let cases = [
+        (call_start("alice"), ErrorCode::SelfCall),
+        (call_start("a b"), ErrorCode::BadName),
+        (call_start(SYSTEM_USER), ErrorCode::BadName),
+        (
+            Message::CallStart {
+                route: Route::default(),
+                msg: None,
+            },
+            ErrorCode::BadMessage,
+        ),
+    ];
+    for (msg, code) in cases {
+        let effects = calls.handle(&name("alice"), msg);
+        assert_eq!(error_code(&only_sent_to(&effects, "alice")), Some(code));
+        assert_eq!(state(&calls, "alice"), State::Idle);
+    }
+}
+
+#[test]
+fn cancel_while_ringing() {
+    let mut calls = online(&["alice", "bob"]);
+    ring(&mut calls, "alice", "bob");
+    let effects = calls.handle(&name("alice"), hangup_msg());
+    let msg = only_sent_to(&effects, "bob");
+    assert_eq!(reason_of(&msg), Some(Reason::Cancelled));
+    assert_eq!(msg.route().from_user.as_deref(), Some("alice"));
+    assert_eq!(state(&calls, "alice"), State::Idle);
+    assert_eq!(state(&calls, "bob"), State::Idle);
+}
+
+#[test]
+fn ring_timeout_tells_both() {
+    let mut calls = online(&["alice", "bob"]);
+    let id = ring(&mut calls, "alice", "bob");
+    let effects = calls.ring_timeout(&name("alice"), id);
+    assert_eq!(reason_of(&only_sent_to(&effects, "alice")), Some(Reason::Timeout));
+    assert_eq!(reason_of(&only_sent_to(&effects, "bob")), Some(Reason::Timeout));
+    assert_eq!(state(&calls, "alice"), State::Idle);
+    assert_eq!(state(&calls, "bob"), State::Idle);
+}
+
+#[test]
+fn a_stale_ring_timer_is_ignored() {
+    let mut calls = online(&["alice", "bob"]);
+    let first = ring(&mut calls, "alice", "bob");
+    calls.handle(&name("alice"), hangup_msg());
+    let second = ring(&mut calls, "alice", "bob");
+    assert_ne!(first, second);
+    assert!(calls.ring_timeout(&name("alice"), first).is_empty());
+    assert_eq!(state(&calls, "bob"), State::RingingIn { from: name("alice") });
+    // and a timer never touches an accepted call
+    calls.handle(&name("bob"), call_back(ACCEPT));
+    assert!(calls.ring_timeout(&name("alice"), second).is_empty());
+    assert_eq!(state(&calls, "alice"), State::InCall { with: name("bob") });
+}
+
+#[test]
+fn hangup_ends_the_call_for_both() {
+    for who in ["alice", "bob"] {
+        let other = if who == "alice" { "bob" } else { "alice" };
+        let mut calls = online(&["alice", "bob"]);
+        in_call(&mut calls, "alice", "bob");
+        let effects = calls.handle(&name(who), hangup_msg());
+        let msg = only_sent_to(&effects, other);
+        assert_eq!(reason_of(&msg), Some(Reason::HungUp));
+        assert_eq!(msg.route(), &Route::new(who, other));
+        assert_eq!(state(&calls, "alice"), State::Idle);
+        assert_eq!(state(&calls, "bob"), State::Idle);
+    }
+}
+
+#[test]
+fn relay_within_a_call_is_stamped_and_addressed() {
+    let mut calls = online(&["alice", "bob"]);
+    in_call(&mut calls, "alice", "bob");
+    for msg in [offer(Some("bob"), Some("mallory")), offer(None, None), ice()] {
+        let effects = calls.handle(&name("alice"), msg);
+        assert_eq!(only_sent_to(&effects, "bob").route(), &Route::new("alice", "bob"));
+    }
+    let answer = Message::Answer {
+        route: Route::to("alice"),
+        sdp: "v=0\r\n".into(),
+    };
+    let effects = calls.handle(&name("bob"), answer);
+    assert_eq!(only_sent_to(&effects, "alice").route(), &Route::new("bob", "alice"));
+}
+
+#[test]
+fn relay_outside_a_call_is_refused() {
+    let mut calls = online(&["alice", "bob", "carol"]);
+    // idle
+    let effects = calls.handle(&name("alice"), offer(Some("bob"), None));
+    assert_eq!(error_code(&only_sent_to(&effects, "alice")), Some(ErrorCode::NoCall));
+    assert!(sent_to(&effects, "bob").is_empty());
+    // ringing is not yet a call
+    ring(&mut calls, "alice", "bob");
+    let effects = calls.handle(&name("alice"), ice());
+    assert_eq!(error_code(&only_sent_to(&effects, "alice")), Some(ErrorCode::NoCall));
+    // in a call, but addressed to someone else
+    calls.handle(&name("bob"), call_back(ACCEPT));
+    let effects = calls.handle(&name("alice"), offer(Some("carol"), None));
+    assert_eq!(error_code(&only_sent_to(&effects, "alice")), Some(ErrorCode::WrongPeer));
+    assert!(sent_to(&effects, "carol").is_empty());
+    // a third party cannot inject into the call
+    let effects = calls.handle(&name("carol"), offer(Some("bob"), Some("alice")));
+    assert_eq!(error_code(&only_sent_to(&effects, "carol")), Some(ErrorCode::NoCall));
+    assert!(sent_to(&effects, "bob").is_empty());
+}
+
+#[test]
+fn answering_without_a_ring_is_refused() {
+    let mut calls = online(&["alice", "bob"]);
+    for msg in [call_back(ACCEPT), hangup_msg()] {
+        let effects = calls.handle(&name("bob"), msg);
+        assert_eq!(error_code(&only_sent_to(&effects, "bob")), Some(ErrorCode::NoCall));
+    }
+    // the caller cannot answer its own ring
+    ring(&mut calls, "alice", "bob");
+    let effects = calls.handle(&name("alice"), call_back(ACCEPT));
+    assert_eq!(error_code(&only_sent_to(&effects, "alice")), Some(ErrorCode::NoCall));
+    assert_eq!(state(&calls, "bob"), State::RingingIn { from: name("alice") });
+}
+
+#[test]
+fn server_only_types_are_refused() {
+    let mut calls = online(&["alice", "bob"]);
+    let fake = Message::Ringing {
+        route: Route::to("bob"),
+    };
+    let effects = calls.handle(&name("alice"), fake);
+    assert_eq!(error_code(&only_sent_to(&effects, "alice")), Some(ErrorCode::NotAllowed));
+    assert!(sent_to(&effects, "bob").is_empty());
+}
+
+#[test]
+fn leaving_ends_a_ring_or_call_and_tells_the_other() {
+    // the caller leaves while it rings
+    let mut calls = online(&["alice", "bob"]);
+    let id = ring(&mut calls, "alice", "bob");
+    let effects = calls.leave(&name("alice"));
+    assert_eq!(reason_of(&only_sent_to(&effects, "bob")), Some(Reason::Gone));
+    assert_eq!(state(&calls, "bob"), State::Idle);
+    assert!(calls.state(&name("alice")).is_none());
+    assert!(calls.ring_timeout(&name("alice"), id).is_empty());
+
+    // the callee leaves while it rings
+    let mut calls = online(&["alice", "bob"]);
+    ring(&mut calls, "alice", "bob");
+    let effects = calls.leave(&name("bob"));
+    let msg = only_sent_to(&effects, "alice");
+    assert!(matches!(msg, Message::CallBack { .. }));
+    assert_eq!(reason_of(&msg), Some(Reason::Gone));
+    assert_eq!(state(&calls, "alice"), State::Idle);
+
+    // either leaves mid-call
+    let mut calls = online(&["alice", "bob"]);
+    in_call(&mut calls, "alice", "bob");
+    let effects = calls.leave(&name("bob"));
+    assert_eq!(reason_of(&only_sent_to(&effects, "alice")), Some(Reason::Gone));
+    assert_eq!(state(&calls, "alice"), State::Idle);
+
+    // an idle user leaves quietly
+    let mut calls = online(&["alice"]);
+    assert!(calls.leave(&name("alice")).is_empty());
+    assert!(calls.leave(&name("alice")).is_empty());
+}
+
+#[test]
+fn race_both_call_each_other_at_once() {
+    let mut calls = online(&["alice", "bob"]);
+    // alice's call_start reached the server first; bob's crossed it on the wire.
+    ring(&mut calls, "alice", "bob");
+    let effects = calls.handle(&name("bob"), call_start("alice"));
+    let msg = only_sent_to(&effects, "bob");
+    assert!(matches!(msg, Message::CallBack { .. }), "{msg:?}");
+    assert!(sent_to(&effects, "alice").is_empty());
+    // alice's ring stands and bob can answer it
+    assert_eq!(state(&calls, "bob"), State::RingingIn { from: name("alice") });
+    calls.handle(&name("bob"), call_back(ACCEPT));
+    assert_eq!(state(&calls, "alice"), State::InCall { with: name("bob") });
+}
+
+#[test]
+fn race_cancel_crossing_accept() {
+    // cancel first: the accept that crossed it finds no ring and is refused.
+    let mut calls = online(&["alice", "bob"]);
+    ring(&mut calls, "alice", "bob");
+    calls.handle(&name("alice"), hangup_msg());
+    let effects = calls.handle(&name("bob"), call_back(ACCEPT));
+    assert_eq!(error_code(&only_sent_to(&effects, "bob")), Some(ErrorCode::NoCall));
+    assert!(sent_to(&effects, "alice").is_empty());
+    assert_eq!(state(&calls, "alice"), State::Idle);
+    assert_eq!(state(&calls, "bob"), State::Idle);
+
+    // accept first: the cancel that crossed it hangs the new call up.
+    let mut calls = online(&["alice", "bob"]);
+    ring(&mut calls, "alice", "bob");
+    calls.handle(&name("bob"), call_back(ACCEPT));
+    let effects = calls.handle(&name("alice"), hangup_msg());
+    assert_eq!(reason_of(&only_sent_to(&effects, "bob")), Some(Reason::HungUp));
+    assert_eq!(state(&calls, "alice"), State::Idle);
+    assert_eq!(state(&calls, "bob"), State::Idle);
+}
+
+#[test]
+fn race_hangup_crossing_the_ring_timeout() {
+    // hang-up first: the timer finds the ring gone.
+    let mut calls = online(&["alice", "bob"]);
+    let id = ring(&mut calls, "alice", "bob");
+    calls.handle(&name("alice"), hangup_msg());
+    assert!(calls.ring_timeout(&name("alice"), id).is_empty());
+
+    // timeout first: the hang-up finds nothing to end.
+    let mut calls = online(&["alice", "bob"]);
+    let id = ring(&mut calls, "alice", "bob");
+    calls.ring_timeout(&name("alice"), id);
+    let effects = calls.handle(&name("alice"), hangup_msg());
+    assert_eq!(error_code(&only_sent_to(&effects, "alice")), Some(ErrorCode::NoCall));
+    assert!(sent_to(&effects, "bob").is_empty());
+}
+
+#[test]
+fn a_hangup_that_says_no_media_keeps_that_reason() {
+    let mut calls = online(&["alice", "bob"]);
+    in_call(&mut calls, "alice", "bob");
+    let effects = calls.handle(
+        &name("alice"),
+        Message::Hangup {
+            route: Route::default(),
+            msg: None,
+            reason: Some(Reason::NoMedia),
+        },
+    );
+    assert_eq!(reason_of(&only_sent_to(&effects, "bob")), Some(Reason::NoMedia));
+}
+
+#[test]
+fn after_a_call_both_can_call_again() {
+    let mut calls = online(&["alice", "bob", "carol"]);
+    in_call(&mut calls, "alice", "bob");
+    calls.handle(&name("bob"), hangup_msg());
+    in_call(&mut calls, "bob", "carol");
+    let effects = calls.handle(&name("alice"), call_start("bob"));
+    assert_eq!(reason_of(&only_sent_to(&effects, "alice")), Some(Reason::Busy));
+    calls.handle(&name("carol"), hangup_msg());
+    in_call(&mut calls, "alice", "bob");
+}

@@ -1,0 +1,11 @@
+//! The server side (the `ssr` build): settings, the call state machine, the hub that
+//! carries it out, the signaling socket, and the router that ties them to the pages.
+
+pub mod call;
+pub mod hub;
+pub mod routes;
+pub mod settings;
+pub mod socket;
+
+pub use routes::{AppState, router};
+pub use settings::Settings;

@@ -1,0 +1,85 @@
+//! The HTTP surface: the pages Leptos renders, the static site, and `/webrtc/{name}`, the
+//! original's URL that is both the call page (`NAME.html`) and the signaling socket (`NAME`).
+
+use super::hub::Hub;
+use super::settings::Settings;
+use super::socket::handle_socket;
+use crate::app::{App, shell};
+use crate::protocol::UserName;
+use crate::text;
+use axum::Router;
+use axum::extract::{FromRef, FromRequestParts, Path, Request, State, WebSocketUpgrade};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list_with_exclusions};
+use std::sync::Arc;
+
+/// The route that serves both the call page and the socket; Leptos must not claim it.
+const WEBRTC_ROUTE: &str = "/webrtc/{segment}";
+
+/// Everything a handler can ask for.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub hub: Arc<Hub>,
+}
+
+/// The whole application. `main` serves it; the integration tests serve it on port 0.
+pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Router {
+    let state = AppState {
+        leptos_options,
+        hub: Hub::new(Arc::new(settings)),
+    };
+    let routes = generate_route_list_with_exclusions(App, Some(vec![WEBRTC_ROUTE.to_owned()]));
+    Router::new()
+        .route(WEBRTC_ROUTE, get(webrtc))
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+}
+
+/// `/webrtc/NAME.html` is NAME's call page; `/webrtc/NAME` is NAME's signaling socket.
+/// A bad name is refused here, with the reason, before any page or socket exists.
+async fn webrtc(
+    State(state): State<AppState>,
+    Path(segment): Path<String>,
+    req: Request,
+) -> Response {
+    let (raw, is_page) = match segment.strip_suffix(".html") {
+        Some(raw) => (raw, true),
+        None => (segment.as_str(), false),
+    };
+    let name = match UserName::parse(raw) {
+        Ok(name) => name,
+        Err(why) => {
+            return (StatusCode::BAD_REQUEST, text::bad_name(&why.to_string())).into_response();
+        }
+    };
+    if is_page {
+        let options = state.leptos_options.clone();
+        let render = leptos_axum::render_app_to_stream_with_context(
+            {
+                let options = options.clone();
+                move || provide_context(options.clone())
+            },
+            move || shell(options.clone()),
+        );
+        return render(req).await;
+    }
+    let (mut parts, _body) = req.into_parts();
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let hub = state.hub.clone();
+    let limit = hub.settings().max_message_bytes;
+    upgrade
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| handle_socket(socket, hub, name))
+}

@@ -1,0 +1,187 @@
+//! The server's runtime settings: `Leptos.toml`, each key overridable by an environment
+//! variable `DUET_<KEY>` (upper case). Build settings live in `Cargo.toml` for cargo-leptos.
+
+use crate::protocol::IceServer;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+/// The default settings file, relative to the working directory.
+pub const SETTINGS_FILE: &str = "Leptos.toml";
+
+/// Everything the server can be told at start.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Where to listen. `DUET_SITE_ADDR` and then the usual `LEPTOS_SITE_ADDR` override it.
+    pub site_addr: SocketAddr,
+    /// How long a call rings before it counts as unanswered.
+    pub ring_timeout_secs: u64,
+    /// The largest signaling frame accepted; a larger one closes the socket with 1009.
+    pub max_message_bytes: usize,
+    /// Frames queued for one socket before its reader counts as stuck and is disconnected.
+    pub send_queue: usize,
+    /// STUN/TURN servers handed to every page. `DUET_ICE_SERVERS` takes them as JSON.
+    pub ice_servers: Vec<IceServer>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            site_addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            ring_timeout_secs: 30,
+            max_message_bytes: 64 * 1024,
+            send_queue: 256,
+            ice_servers: Vec::new(),
+        }
+    }
+}
+
+/// A settings file or variable that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("reading settings: {0}")]
+    Read(#[from] config::ConfigError),
+    #[error("{var} is not valid JSON for a list of ICE servers: {err}")]
+    IceServers {
+        var: &'static str,
+        err: serde_json::Error,
+    },
+    #[error("{var}={value:?} is not an address like 127.0.0.1:3000")]
+    Addr { var: &'static str, value: String },
+    #[error("{0} must be at least 1")]
+    Zero(&'static str),
+}
+
+impl Settings {
+    /// Reads `path` (missing is fine: the defaults apply) and the environment.
+    pub fn load(path: &Path) -> Result<Self, SettingsError> {
+        let env = |key: &str| std::env::var(key).ok();
+        Self::load_with(path, env)
+    }
+
+    /// [`Settings::load`] with the environment given, for tests.
+    pub fn load_with(
+        path: &Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, SettingsError> {
+        let mut settings: Settings = config::Config::builder()
+            .add_source(config::File::from(path).required(false))
+            .build()?
+            .try_deserialize()?;
+        // Each key by hand rather than config's Environment source: that one would also
+        // pick up every unrelated DUET_* variable and cannot read a JSON list.
+        if let Some(value) = env("DUET_SITE_ADDR").or_else(|| env("LEPTOS_SITE_ADDR")) {
+            settings.site_addr = value.parse().map_err(|_| SettingsError::Addr {
+                var: "DUET_SITE_ADDR / LEPTOS_SITE_ADDR",
+                value,
+            })?;
+        }
+        override_number(&env, "DUET_RING_TIMEOUT_SECS", &mut settings.ring_timeout_secs)?;
+        override_number(&env, "DUET_MAX_MESSAGE_BYTES", &mut settings.max_message_bytes)?;
+        override_number(&env, "DUET_SEND_QUEUE", &mut settings.send_queue)?;
+        if let Some(json) = env("DUET_ICE_SERVERS") {
+            settings.ice_servers =
+                serde_json::from_str(&json).map_err(|err| SettingsError::IceServers {
+                    var: "DUET_ICE_SERVERS",
+                    err,
+                })?;
+        }
+        for (key, value) in [
+            ("ring_timeout_secs", settings.ring_timeout_secs as usize),
+            ("max_message_bytes", settings.max_message_bytes),
+            ("send_queue", settings.send_queue),
+        ] {
+            if value == 0 {
+                return Err(SettingsError::Zero(key));
+            }
+        }
+        Ok(settings)
+    }
+
+    pub fn ring_timeout(&self) -> Duration {
+        Duration::from_secs(self.ring_timeout_secs)
+    }
+}
+
+fn override_number<T: std::str::FromStr>(
+    env: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    slot: &mut T,
+) -> Result<(), SettingsError> {
+    if let Some(value) = env(var) {
+        *slot = value.trim().parse().map_err(|_| {
+            SettingsError::Read(config::ConfigError::Message(format!(
+                "{var}={value:?} is not a whole number"
+            )))
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(toml: &str, vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let dir = std::env::temp_dir().join(format!("duet-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{}.toml", toml.len()));
+        std::fs::write(&path, toml).unwrap();
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::load_with(&path, |k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn the_shipped_file_parses_to_the_defaults() {
+        let shipped = Settings::load_with(Path::new(SETTINGS_FILE), |_| None).unwrap();
+        let defaults = Settings::default();
+        assert_eq!(shipped.site_addr, defaults.site_addr);
+        assert_eq!(shipped.ring_timeout_secs, 30);
+        assert_eq!(shipped.max_message_bytes, 65536);
+        assert!(shipped.ice_servers.is_empty());
+    }
+
+    #[test]
+    fn file_then_environment() {
+        let s = load(
+            "ring_timeout_secs = 5\nice_servers = [{ urls = [\"stun:a\"] }]\n",
+            &[("DUET_SEND_QUEUE", "8"), ("LEPTOS_SITE_ADDR", "127.0.0.1:9")],
+        )
+        .unwrap();
+        assert_eq!(s.ring_timeout_secs, 5);
+        assert_eq!(s.send_queue, 8);
+        assert_eq!(s.site_addr.port(), 9);
+        assert_eq!(s.ice_servers[0].urls, vec!["stun:a".to_string()]);
+        let s = load(
+            "",
+            &[
+                ("DUET_SITE_ADDR", "127.0.0.1:7"),
+                ("LEPTOS_SITE_ADDR", "127.0.0.1:9"),
+                ("DUET_ICE_SERVERS", r#"[{"urls":["turn:t"],"username":"u","credential":"p"}]"#),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.site_addr.port(), 7);
+        assert_eq!(s.ice_servers[0].username.as_deref(), Some("u"));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = load("ring_timout_secs = 5\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("ring_timout_secs"), "{err}");
+        let err = load("", &[("DUET_RING_TIMEOUT_SECS", "soon")]).unwrap_err().to_string();
+        assert!(err.contains("DUET_RING_TIMEOUT_SECS"), "{err}");
+        let err = load("", &[("DUET_ICE_SERVERS", "stun:x")]).unwrap_err().to_string();
+        assert!(err.contains("DUET_ICE_SERVERS"), "{err}");
+        let err = load("", &[("DUET_SITE_ADDR", "localhost")]).unwrap_err().to_string();
+        assert!(err.contains("localhost"), "{err}");
+        let err = load("send_queue = 0\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("send_queue"), "{err}");
+    }
+}

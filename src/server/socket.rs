@@ -1,0 +1,137 @@
+//! One signaling socket: sign the user in, pump frames between the socket and the hub,
+//! and sign them out however the socket ends.
+
+use super::hub::{Hub, Outgoing};
+use crate::protocol::{self, ErrorCode, Message, Route, SYSTEM_USER, UserName, close};
+use axum::extract::ws::{CloseFrame, Message as Frame, Utf8Bytes, WebSocket};
+use futures::stream::{SplitSink, SplitStream};
+use futures::{SinkExt, StreamExt};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How long a closing socket gets to flush its last frames.
+const FLUSH: Duration = Duration::from_secs(2);
+
+/// Runs one user's socket until it closes, then signs the user out.
+pub async fn handle_socket(socket: WebSocket, hub: Arc<Hub>, name: UserName) {
+    let (mut sink, stream) = socket.split();
+    let session = match hub.join(&name) {
+        Ok(session) => session,
+        Err(in_use) => {
+            tracing::info!(user = %name, "refused a second socket: {in_use}");
+            let notice = Message::Error {
+                route: Route::new(SYSTEM_USER, name.as_str()),
+                code: ErrorCode::NotAllowed,
+                msg: crate::text::NAME_IN_USE.into(),
+            };
+            let _ = sink.send(Frame::Text(notice.to_json().into())).await;
+            let _ = sink
+                .send(close_frame(
+                    close::NAME_IN_USE,
+                    close::NAME_IN_USE_REASON,
+                ))
+                .await;
+            return;
+        }
+    };
+    tracing::debug!(user = %name, "signed in");
+    let mut send = tokio::spawn(send_task(sink, session.queue));
+    tokio::select! {
+        _ = &mut send => {}
+        _ = receive_loop(stream, &hub, &name, session.closer) => {}
+        _ = session.kick.notified() => {
+            // Its reader is stuck: the send task may be blocked on a full TCP buffer.
+            send.abort();
+        }
+    }
+    hub.leave(&name);
+    tracing::debug!(user = %name, "signed out");
+    // `leave` dropped the hub's sender, so the send task ends once it has flushed.
+    if tokio::time::timeout(FLUSH, &mut send).await.is_err() {
+        send.abort();
+    }
+}
+
+/// Writes queued frames to the socket until the queue ends or a `Close` is queued.
+async fn send_task(mut sink: SplitSink<WebSocket, Frame>, mut queue: mpsc::Receiver<Outgoing>) {
+    while let Some(out) = queue.recv().await {
+        let frame = match out {
+            Outgoing::Text(text) => Frame::Text(text.into()),
+            Outgoing::Close(code, reason) => {
+                let _ = sink.send(close_frame(code, reason)).await;
+                return;
+            }
+        };
+        if sink.send(frame).await.is_err() {
+            return;
+        }
+    }
+    let _ = sink.close().await;
+}
+
+/// Reads frames until the socket closes or breaks. A bad frame is answered and reading
+/// goes on; only a broken or oversized one ends the socket.
+async fn receive_loop(
+    mut stream: SplitStream<WebSocket>,
+    hub: &Arc<Hub>,
+    name: &UserName,
+    closer: mpsc::Sender<Outgoing>,
+) {
+    while let Some(frame) = stream.next().await {
+        match frame {
+            Ok(Frame::Text(text)) => match protocol::decode(&text) {
+                Ok(msg) => hub.handle(name, msg),
+                Err(err) => {
+                    // Logged without the frame: it may hold someone's SDP.
+                    tracing::debug!(user = %name, code = ?err.code(), bytes = text.len(), "refused a frame");
+                    hub.notify(name, &refusal(name, err.code(), err.to_string()));
+                }
+            },
+            Ok(Frame::Binary(bytes)) => {
+                tracing::debug!(user = %name, bytes = bytes.len(), "refused a binary frame");
+                let why = "binary frames are not supported: send JSON text".to_owned();
+                hub.notify(name, &refusal(name, ErrorCode::Binary, why));
+            }
+            Ok(Frame::Close(_)) => return,
+            // axum answers pings itself.
+            Ok(Frame::Ping(_) | Frame::Pong(_)) => {}
+            Err(err) => {
+                if is_too_big(&err) {
+                    tracing::debug!(user = %name, "closing: frame over max_message_bytes");
+                    let _ = closer.try_send(Outgoing::Close(close::TOO_BIG, "message too big"));
+                } else {
+                    tracing::debug!(user = %name, "socket error: {err}");
+                }
+                return;
+            }
+        }
+    }
+}
+
+fn is_too_big(err: &axum::Error) -> bool {
+    use std::error::Error;
+    let mut source: Option<&dyn Error> = err.source();
+    while let Some(e) = source {
+        if let Some(tungstenite::Error::Capacity(_)) = e.downcast_ref::<tungstenite::Error>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+fn refusal(to: &UserName, code: ErrorCode, msg: String) -> Message {
+    Message::Error {
+        route: Route::new(SYSTEM_USER, to.as_str()),
+        code,
+        msg,
+    }
+}
+
+fn close_frame(code: u16, reason: &'static str) -> Frame {
+    Frame::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    }))
+}

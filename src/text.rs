@@ -1,0 +1,87 @@
+//! Every sentence a person reads, in one place, so a translation is one file.
+//! Both builds use it: the server for the `msg` of its notices (old pages show that text),
+//! the page for its status line and buttons.
+
+use crate::protocol::Reason;
+
+pub const APP_NAME: &str = "duet";
+pub const TAGLINE: &str = "Private video calls, peer to peer.";
+pub const PICK_NAME: &str = "Your name";
+pub const OPEN: &str = "Open";
+pub const NAME_RULE: &str = "1–32 letters, digits, _ - or .";
+pub const TO_USER: &str = "Name to call";
+pub const CALL: &str = "Video call";
+pub const ACCEPT: &str = "Accept";
+pub const DECLINE: &str = "Decline";
+pub const CANCEL: &str = "Cancel";
+pub const HANG_UP: &str = "Hang up";
+pub const YOU: &str = "You";
+
+pub const CONNECTING: &str = "Connecting…";
+pub const READY: &str = "Ready. Type a name and press Video call.";
+pub const NAME_IN_USE: &str = "That name is in use in another window. Close it or pick another name.";
+pub const DISCONNECTED: &str = "Lost the connection to the server. Reload the page to reconnect.";
+pub const CAMERA_FAILED_AUDIO_ONLY: &str = "No camera available: calling with audio only.";
+pub const NO_MEDIA_SELF: &str = "No camera or microphone available, so you cannot take or make calls.";
+pub const ENTER_NAME: &str = "Type the name of the person to call.";
+pub const SELF_CALL: &str = "You cannot call yourself.";
+pub const MEDIA_FAILED: &str = "The media connection failed.";
+
+pub fn ringing_out(to: &str) -> String {
+    format!("Calling {to}…")
+}
+
+pub fn ringing_in(from: &str) -> String {
+    format!("{from} is calling you.")
+}
+
+pub fn in_call(with: &str) -> String {
+    format!("In a call with {with}.")
+}
+
+pub fn connecting_to(with: &str) -> String {
+    format!("Connecting to {with}…")
+}
+
+/// What ended a ring or call with `peer`, in plain words for the person who sees it.
+pub fn ended(reason: Reason, peer: &str) -> String {
+    match reason {
+        Reason::Declined => format!("{peer} declined the call."),
+        Reason::Busy => format!("{peer} is busy in another call."),
+        Reason::Offline => format!("{peer} is not online."),
+        Reason::Cancelled => format!("{peer} cancelled the call."),
+        Reason::Timeout => format!("No answer from {peer}."),
+        Reason::HungUp => format!("{peer} hung up."),
+        Reason::Gone => format!("{peer} left: their page closed or lost its connection."),
+        Reason::NoMedia => format!("{peer} has no camera or microphone available."),
+        Reason::Other => format!("The call with {peer} ended."),
+    }
+}
+
+/// What the callee sees when their own ring ended for `reason`.
+pub fn missed(reason: Reason, caller: &str) -> String {
+    match reason {
+        Reason::Timeout => format!("Missed call from {caller}."),
+        _ => ended(reason, caller),
+    }
+}
+
+pub fn you_hung_up() -> String {
+    "Call ended.".to_owned()
+}
+
+pub fn you_cancelled(to: &str) -> String {
+    format!("You cancelled the call to {to}.")
+}
+
+pub fn you_declined(from: &str) -> String {
+    format!("You declined the call from {from}.")
+}
+
+pub fn glare(caller: &str) -> String {
+    format!("{caller} is calling you at the same moment: answer their call.")
+}
+
+pub fn bad_name(reason: &str) -> String {
+    format!("Invalid name: {reason}.")
+}
