@@ -185,6 +185,8 @@ pub enum ErrorCode {
     NoCall,
     /// A call message addressed to someone other than this call's other party.
     WrongPeer,
+    /// Another socket holds this name; this one is closed next (code 4409).
+    NameInUse,
     /// An error from a newer server that this build does not know.
     #[serde(other)]
     Other,

@@ -19,10 +19,12 @@ pub const YOU: &str = "You";
 
 pub const CONNECTING: &str = "Connecting…";
 pub const READY: &str = "Ready. Type a name and press Video call.";
-pub const NAME_IN_USE: &str = "That name is in use in another window. Close it or pick another name.";
+pub const NAME_IN_USE: &str =
+    "That name is in use in another window. Close it or pick another name.";
 pub const DISCONNECTED: &str = "Lost the connection to the server. Reload the page to reconnect.";
 pub const CAMERA_FAILED_AUDIO_ONLY: &str = "No camera available: calling with audio only.";
-pub const NO_MEDIA_SELF: &str = "No camera or microphone available, so you cannot take or make calls.";
+pub const NO_MEDIA_SELF: &str =
+    "No camera or microphone available, so you cannot take or make calls.";
 pub const ENTER_NAME: &str = "Type the name of the person to call.";
 pub const SELF_CALL: &str = "You cannot call yourself.";
 pub const MEDIA_FAILED: &str = "The media connection failed.";

@@ -10,10 +10,8 @@ use super::media::LocalMedia;
 use super::peer::{Generation, Peer, PeerEvent};
 use super::signaling::{self, Signaling, SocketEvent};
 use crate::phone::{Action, Ended, Phase, PhoneView};
-use crate::protocol::{
-    ACCEPT, DECLINE, ErrorCode, IceServer, Message, Reason, Route, UserName,
-};
 use crate::protocol::close;
+use crate::protocol::{ACCEPT, DECLINE, ErrorCode, IceServer, Message, Reason, Route, UserName};
 use crate::text;
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures::{StreamExt, select};
@@ -21,10 +19,15 @@ use leptos::prelude::*;
 use web_sys::{MediaStream, RtcPeerConnectionState};
 
 /// The page's side of a ring or call.
-enum Call {
+enum Line {
     None,
-    RingingOut { to: String, media: LocalMedia },
-    RingingIn { from: String },
+    RingingOut {
+        to: String,
+        media: LocalMedia,
+    },
+    RingingIn {
+        from: String,
+    },
     /// `peer` appears when the offer is made (caller) or arrives (callee).
     InCall {
         with: String,
@@ -33,22 +36,22 @@ enum Call {
     },
 }
 
-impl Call {
+impl Line {
     fn phase(&self) -> Phase {
         match self {
-            Call::None => Phase::Idle,
-            Call::RingingOut { .. } => Phase::RingingOut,
-            Call::RingingIn { .. } => Phase::RingingIn,
-            Call::InCall { .. } => Phase::InCall,
+            Line::None => Phase::Idle,
+            Line::RingingOut { .. } => Phase::RingingOut,
+            Line::RingingIn { .. } => Phase::RingingIn,
+            Line::InCall { .. } => Phase::InCall,
         }
     }
 
     fn other(&self) -> Option<&str> {
         match self {
-            Call::None => None,
-            Call::RingingOut { to, .. } => Some(to),
-            Call::RingingIn { from } => Some(from),
-            Call::InCall { with, .. } => Some(with),
+            Line::None => None,
+            Line::RingingOut { to, .. } => Some(to),
+            Line::RingingIn { from } => Some(from),
+            Line::InCall { with, .. } => Some(with),
         }
     }
 }
@@ -59,7 +62,7 @@ struct Controller {
     screens: Screens,
     signaling: Signaling,
     ice_servers: Vec<IceServer>,
-    call: Call,
+    call: Line,
     /// Bumped for every new peer connection, so a closed one's queued events are ignored.
     generation: Generation,
     peer_events: UnboundedSender<(Generation, PeerEvent)>,
@@ -89,7 +92,7 @@ pub async fn run(
         screens,
         signaling,
         ice_servers: Vec::new(),
-        call: Call::None,
+        call: Line::None,
         generation: 0,
         peer_events,
     };
@@ -123,9 +126,9 @@ pub async fn run(
 impl Controller {
     async fn on_action(&mut self, action: Action) {
         match (action, &self.call) {
-            (Action::Call(to), Call::None) => self.start_call(to).await,
-            (Action::Accept, Call::RingingIn { .. }) => self.accept().await,
-            (Action::Decline, Call::RingingIn { from }) => {
+            (Action::Call(to), Line::None) => self.start_call(to).await,
+            (Action::Accept, Line::RingingIn { .. }) => self.accept().await,
+            (Action::Decline, Line::RingingIn { from }) => {
                 let status = text::you_declined(from);
                 self.send(Message::CallBack {
                     route: Route::to(from),
@@ -134,12 +137,12 @@ impl Controller {
                 });
                 self.end(Some(Ended::Local), status);
             }
-            (Action::Cancel | Action::HangUp, Call::RingingOut { to, .. }) => {
+            (Action::Cancel | Action::HangUp, Line::RingingOut { to, .. }) => {
                 let status = text::you_cancelled(to);
                 self.send(hangup(to, None));
                 self.end(Some(Ended::Local), status);
             }
-            (Action::HangUp, Call::InCall { with, .. }) => {
+            (Action::HangUp, Line::InCall { with, .. }) => {
                 self.send(hangup(with, None));
                 self.end(Some(Ended::Local), text::you_hung_up());
             }
@@ -171,12 +174,12 @@ impl Controller {
             msg: None,
         });
         self.view.status.set(text::ringing_out(&to));
-        self.call = Call::RingingOut { to, media };
+        self.call = Line::RingingOut { to, media };
         self.show_phase();
     }
 
     async fn accept(&mut self) {
-        let Call::RingingIn { from } = &self.call else {
+        let Line::RingingIn { from } = &self.call else {
             return;
         };
         let from = from.clone();
@@ -187,7 +190,7 @@ impl Controller {
                 msg: DECLINE.into(),
                 reason: Some(Reason::NoMedia),
             });
-            self.call = Call::None;
+            self.call = Line::None;
             self.show_phase();
             return;
         };
@@ -198,7 +201,7 @@ impl Controller {
             reason: None,
         });
         self.view.status.set(text::connecting_to(&from));
-        self.call = Call::InCall {
+        self.call = Line::InCall {
             with: from,
             media,
             peer: None,
@@ -237,19 +240,21 @@ impl Controller {
             }
             Message::Ringing { .. } => {}
             Message::CallStart { route, .. } => self.on_ring(route),
-            Message::CallBack {
-                msg, reason, ..
-            } => self.on_call_back(msg, reason).await,
+            Message::CallBack { msg, reason, .. } => self.on_call_back(msg, reason).await,
             Message::Offer { sdp, .. } => self.on_offer(sdp).await,
             Message::Answer { sdp, .. } => {
-                if let Call::InCall { peer: Some(peer), .. } = &self.call
+                if let Line::InCall {
+                    peer: Some(peer), ..
+                } = &self.call
                     && let Err(err) = peer.accept(&sdp).await
                 {
                     self.fail(err);
                 }
             }
             Message::Ice { ice_candidate, .. } => {
-                if let Call::InCall { peer: Some(peer), .. } = &self.call
+                if let Line::InCall {
+                    peer: Some(peer), ..
+                } = &self.call
                     && let Err(err) = peer.add_candidate(&ice_candidate).await
                 {
                     // One bad candidate does not sink a call; the others may work.
@@ -259,8 +264,8 @@ impl Controller {
             Message::Hangup { reason, .. } => {
                 let reason = reason.unwrap_or(Reason::HungUp);
                 let status = match &self.call {
-                    Call::None => return,
-                    Call::RingingIn { from } => text::missed(reason, from),
+                    Line::None => return,
+                    Line::RingingIn { from } => text::missed(reason, from),
                     other => text::ended(reason, other.other().unwrap_or_default()),
                 };
                 self.end(Some(Ended::Remote(reason)), status);
@@ -275,18 +280,18 @@ impl Controller {
         let Some(from) = route.from_user else {
             return;
         };
-        if matches!(self.call, Call::InCall { .. } | Call::RingingIn { .. }) {
+        if matches!(self.call, Line::InCall { .. } | Line::RingingIn { .. }) {
             return;
         }
         self.drop_call();
         self.view.ended.set(None);
         self.view.status.set(text::ringing_in(&from));
-        self.call = Call::RingingIn { from };
+        self.call = Line::RingingIn { from };
         self.show_phase();
     }
 
     async fn on_call_back(&mut self, answer: String, reason: Option<Reason>) {
-        let Call::RingingOut { to, .. } = &self.call else {
+        let Line::RingingOut { to, .. } = &self.call else {
             // Our crossed call was refused while someone else's ring stands, or it is stale.
             return;
         };
@@ -302,10 +307,10 @@ impl Controller {
             self.end(Some(Ended::Remote(reason)), status);
             return;
         }
-        let Call::RingingOut { media, .. } = std::mem::replace(&mut self.call, Call::None) else {
+        let Line::RingingOut { media, .. } = std::mem::replace(&mut self.call, Line::None) else {
             return;
         };
-        self.call = Call::InCall {
+        self.call = Line::InCall {
             with: to.clone(),
             media,
             peer: None,
@@ -316,7 +321,9 @@ impl Controller {
             return self.fail(err);
         }
         let offer = match &self.call {
-            Call::InCall { peer: Some(peer), .. } => peer.offer().await,
+            Line::InCall {
+                peer: Some(peer), ..
+            } => peer.offer().await,
             _ => return,
         };
         match offer {
@@ -329,7 +336,7 @@ impl Controller {
     }
 
     async fn on_offer(&mut self, sdp: String) {
-        let Call::InCall { with, .. } = &self.call else {
+        let Line::InCall { with, .. } = &self.call else {
             return;
         };
         let with = with.clone();
@@ -337,7 +344,9 @@ impl Controller {
             return self.fail(err);
         }
         let answer = match &self.call {
-            Call::InCall { peer: Some(peer), .. } => peer.answer(&sdp).await,
+            Line::InCall {
+                peer: Some(peer), ..
+            } => peer.answer(&sdp).await,
             _ => return,
         };
         match answer {
@@ -353,11 +362,14 @@ impl Controller {
         log(&format!("server refused a frame ({code:?}): {msg}"));
         match (&self.call, code) {
             // A reply to a frame that crossed the end of a call: the page already moved on.
-            (Call::None, ErrorCode::NoCall) => {}
+            (Line::None, ErrorCode::NoCall) => {}
             // Our call never started ringing.
             (
-                Call::RingingOut { .. },
-                ErrorCode::BadName | ErrorCode::SelfCall | ErrorCode::NotIdle | ErrorCode::BadMessage,
+                Line::RingingOut { .. },
+                ErrorCode::BadName
+                | ErrorCode::SelfCall
+                | ErrorCode::NotIdle
+                | ErrorCode::BadMessage,
             ) => self.end(Some(Ended::Refused), msg),
             _ => self.view.status.set(msg),
         }
@@ -367,7 +379,7 @@ impl Controller {
         if generation != self.generation {
             return;
         }
-        let Call::InCall { with, .. } = &self.call else {
+        let Line::InCall { with, .. } = &self.call else {
             return;
         };
         let with = with.clone();
@@ -402,7 +414,7 @@ impl Controller {
 
     /// Gives the call its peer connection, sending our media, if it has none yet.
     fn ensure_peer(&mut self) -> Result<(), JsError> {
-        if let Call::InCall {
+        if let Line::InCall {
             media, peer: None, ..
         } = &self.call
         {
@@ -414,7 +426,7 @@ impl Controller {
                 self.generation,
                 self.peer_events.clone(),
             )?;
-            if let Call::InCall { peer, .. } = &mut self.call {
+            if let Line::InCall { peer, .. } = &mut self.call {
                 *peer = Some(created);
             }
         }
@@ -440,7 +452,7 @@ impl Controller {
 
     fn drop_call(&mut self) {
         // Dropping the call stops every local track and closes the peer connection.
-        self.call = Call::None;
+        self.call = Line::None;
         self.generation += 1;
         self.show(&self.screens.local, None);
         self.show(&self.screens.remote, None);

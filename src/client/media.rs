@@ -21,7 +21,9 @@ impl LocalMedia {
                 has_video: true,
             }),
             Err(video_err) => {
-                log(&format!("camera unavailable, trying audio only: {video_err}"));
+                log(&format!(
+                    "camera unavailable, trying audio only: {video_err}"
+                ));
                 let stream = get_user_media(false).await?;
                 Ok(Self {
                     stream,

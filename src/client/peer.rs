@@ -138,9 +138,12 @@ impl Peer {
     async fn set_remote(&self, kind: RtcSdpType, sdp: &str) -> Result<(), JsError> {
         let desc = RtcSessionDescriptionInit::new(kind);
         desc.set_sdp(sdp);
-        settle(self.pc.set_remote_description(&desc), "setRemoteDescription")
-            .await
-            .map(drop)
+        settle(
+            self.pc.set_remote_description(&desc),
+            "setRemoteDescription",
+        )
+        .await
+        .map(drop)
     }
 }
 

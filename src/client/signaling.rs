@@ -12,7 +12,10 @@ use gloo_net::websocket::{Message as Frame, WebSocketError, futures::WebSocket};
 pub enum SocketEvent {
     Message(Message),
     /// The socket closed; nothing follows. `code` 1006 when the browser gave none.
-    Closed { code: u16, reason: String },
+    Closed {
+        code: u16,
+        reason: String,
+    },
 }
 
 /// Sends frames; dropping every copy (and the event stream) closes the socket.
@@ -29,7 +32,9 @@ impl Signaling {
 }
 
 /// Opens `name`'s socket on the server that served this page.
-pub fn connect(name: &UserName) -> Result<(Signaling, LocalBoxStream<'static, SocketEvent>), JsError> {
+pub fn connect(
+    name: &UserName,
+) -> Result<(Signaling, LocalBoxStream<'static, SocketEvent>), JsError> {
     let url = socket_url(name)?;
     let socket = WebSocket::open(&url).map_err(|e| JsError {
         what: "WebSocket",

@@ -10,7 +10,8 @@ use leptos_router::hooks::use_params_map;
 
 /// The page's path for `name`.
 pub fn page_path(name: &UserName) -> String {
-    let encoded = percent_encoding::utf8_percent_encode(name.as_str(), percent_encoding::NON_ALPHANUMERIC);
+    let encoded =
+        percent_encoding::utf8_percent_encode(name.as_str(), percent_encoding::NON_ALPHANUMERIC);
     format!("/webrtc/{encoded}.html")
 }
 

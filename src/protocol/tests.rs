@@ -16,7 +16,9 @@ fn round_trip(raw: &str) -> Message {
 #[test]
 fn seed_call_start() {
     let msg = round_trip(r#"{"msg":"1","fromUser":"zs","type":"call_start"}"#);
-    assert!(matches!(msg, Message::CallStart { ref route, .. } if route.from_user.as_deref() == Some("zs")));
+    assert!(
+        matches!(msg, Message::CallStart { ref route, .. } if route.from_user.as_deref() == Some("zs"))
+    );
 }
 
 #[test]
@@ -62,7 +64,9 @@ fn seed_hangup() {
 #[test]
 fn seed_offline_notice() {
     // The original server's answer to a call for someone offline.
-    round_trip(r#"{"type":"call_back","fromUser":"system","toUser":"zs","msg":"Sorry,呼叫的用户不在线!"}"#);
+    round_trip(
+        r#"{"type":"call_back","fromUser":"system","toUser":"zs","msg":"Sorry,呼叫的用户不在线!"}"#,
+    );
 }
 
 #[test]
@@ -112,11 +116,30 @@ fn every_reason_and_code_has_a_snake_case_name() {
 fn decode_tells_failures_apart() {
     assert_eq!(decode("not json").unwrap_err().code(), ErrorCode::BadJson);
     assert_eq!(decode("[1,2]").unwrap_err().code(), ErrorCode::BadJson);
-    assert_eq!(decode(r#"{"type":7}"#).unwrap_err().code(), ErrorCode::BadJson);
-    assert_eq!(decode(r#"{"type":"dance"}"#).unwrap_err().code(), ErrorCode::UnknownType);
-    assert_eq!(decode(r#"{"type":"offer","toUser":"bob"}"#).unwrap_err().code(), ErrorCode::BadMessage);
-    assert_eq!(decode(r#"{"type":"_ice","iceCandidate":{}}"#).unwrap_err().code(), ErrorCode::BadMessage);
-    assert_eq!(decode(r#"{"type":"call_back"}"#).unwrap_err().code(), ErrorCode::BadMessage);
+    assert_eq!(
+        decode(r#"{"type":7}"#).unwrap_err().code(),
+        ErrorCode::BadJson
+    );
+    assert_eq!(
+        decode(r#"{"type":"dance"}"#).unwrap_err().code(),
+        ErrorCode::UnknownType
+    );
+    assert_eq!(
+        decode(r#"{"type":"offer","toUser":"bob"}"#)
+            .unwrap_err()
+            .code(),
+        ErrorCode::BadMessage
+    );
+    assert_eq!(
+        decode(r#"{"type":"_ice","iceCandidate":{}}"#)
+            .unwrap_err()
+            .code(),
+        ErrorCode::BadMessage
+    );
+    assert_eq!(
+        decode(r#"{"type":"call_back"}"#).unwrap_err().code(),
+        ErrorCode::BadMessage
+    );
 }
 
 #[test]
@@ -132,7 +155,15 @@ fn every_known_type_is_a_variant() {
 
 #[test]
 fn names() {
-    for good in ["alice", "bob_2", "a.b-c", "张三", "Ωμέγα", "x", &"n".repeat(32)] {
+    for good in [
+        "alice",
+        "bob_2",
+        "a.b-c",
+        "张三",
+        "Ωμέγα",
+        "x",
+        &"n".repeat(32),
+    ] {
         assert!(UserName::parse(good).is_ok(), "{good} should be valid");
     }
     assert_eq!(UserName::parse(""), Err(NameError::Empty));

@@ -19,11 +19,18 @@ pub struct RingId(u64);
 pub enum State {
     Idle,
     /// Calling `to`; the ring ends at the latest when timer `ring` fires.
-    RingingOut { to: UserName, ring: RingId },
+    RingingOut {
+        to: UserName,
+        ring: RingId,
+    },
     /// Being called by `from`.
-    RingingIn { from: UserName },
+    RingingIn {
+        from: UserName,
+    },
     /// Talking with `with`.
-    InCall { with: UserName },
+    InCall {
+        with: UserName,
+    },
 }
 
 /// Something the handler must do.
@@ -109,8 +116,10 @@ impl Calls {
         };
         match msg {
             Message::CallStart { route, .. } => self.call_start(from, &state, route),
-            Message::CallBack { msg, reason, .. } => self.call_back(from, &state, msg, reason),
-            Message::Hangup { reason, .. } => self.hangup(from, &state, reason),
+            Message::CallBack {
+                route, msg, reason, ..
+            } => self.call_back(from, &state, &route, msg, reason),
+            Message::Hangup { route, reason, .. } => self.hangup(from, &state, &route, reason),
             relayed => self.relay(from, &state, relayed),
         }
     }
@@ -133,11 +142,7 @@ impl Calls {
             Err(why) => return vec![error(caller, ErrorCode::BadName, why.to_string())],
         };
         if &callee == caller {
-            return vec![error(
-                caller,
-                ErrorCode::SelfCall,
-                text::SELF_CALL.into(),
-            )];
+            return vec![error(caller, ErrorCode::SelfCall, text::SELF_CALL.into())];
         }
         match state {
             State::Idle => {}
@@ -206,12 +211,16 @@ impl Calls {
         &mut self,
         callee: &UserName,
         state: &State,
+        route: &Route,
         answer: String,
         reason: Option<Reason>,
     ) -> Vec<Effect> {
         let State::RingingIn { from: caller } = state else {
             return vec![no_call(callee, "call_back")];
         };
+        if let Some(refused) = misaddressed(callee, route, caller) {
+            return vec![refused];
+        }
         if answer == ACCEPT {
             self.users.insert(
                 caller.clone(),
@@ -230,10 +239,11 @@ impl Calls {
             self.set_idle(callee);
         }
         // "0", or any other text from an original page, declines; the text goes along as it came.
-        let reason = (answer != ACCEPT).then(|| match reason {
-            Some(Reason::NoMedia) => Reason::NoMedia,
-            _ => Reason::Declined,
-        });
+        let reason = match reason {
+            _ if answer == ACCEPT => None,
+            Some(Reason::NoMedia) => Some(Reason::NoMedia),
+            _ => Some(Reason::Declined),
+        };
         vec![Effect::Send {
             to: caller.clone(),
             msg: Message::CallBack {
@@ -244,7 +254,18 @@ impl Calls {
         }]
     }
 
-    fn hangup(&mut self, from: &UserName, state: &State, reason: Option<Reason>) -> Vec<Effect> {
+    fn hangup(
+        &mut self,
+        from: &UserName,
+        state: &State,
+        route: &Route,
+        reason: Option<Reason>,
+    ) -> Vec<Effect> {
+        if let Some(other) = other_party(state)
+            && let Some(refused) = misaddressed(from, route, other)
+        {
+            return vec![refused];
+        }
         // Only "no media" is the page's to say; every other reason follows from the state.
         let no_media = reason == Some(Reason::NoMedia);
         match state {
@@ -298,14 +319,10 @@ impl Calls {
         let State::InCall { with } = state else {
             return vec![no_call(from, msg.kind())];
         };
-        let route = msg.route_mut();
-        if let Some(to) = &route.to_user
-            && to != with.as_str()
-        {
-            let why = format!("your call is with {with}, not {to}");
-            return vec![error(from, ErrorCode::WrongPeer, why)];
+        if let Some(refused) = misaddressed(from, msg.route(), with) {
+            return vec![refused];
         }
-        *route = Route::new(from.as_str(), with.as_str());
+        *msg.route_mut() = Route::new(from.as_str(), with.as_str());
         vec![Effect::Send {
             to: with.clone(),
             msg,
@@ -317,6 +334,26 @@ impl Calls {
             *state = State::Idle;
         }
     }
+}
+
+/// The other party of a ring or call, if any.
+fn other_party(state: &State) -> Option<&UserName> {
+    match state {
+        State::Idle => None,
+        State::RingingOut { to, .. } => Some(to),
+        State::RingingIn { from } => Some(from),
+        State::InCall { with } => Some(with),
+    }
+}
+
+/// Refuses a frame whose `toUser` names someone other than `other`, the sender's party.
+/// No `toUser` is fine: the original server printed frames without one.
+fn misaddressed(from: &UserName, route: &Route, other: &UserName) -> Option<Effect> {
+    let to = route.to_user.as_deref()?;
+    (to != other.as_str()).then(|| {
+        let why = format!("your call is with {other}, not {to}");
+        error(from, ErrorCode::WrongPeer, why)
+    })
 }
 
 /// server → `to`: `peer` ended the ring or call for `reason`.

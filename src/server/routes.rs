@@ -43,16 +43,19 @@ pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Router {
         .with_state(state)
 }
 
-/// `/webrtc/NAME.html` is NAME's call page; `/webrtc/NAME` is NAME's signaling socket.
+/// `/webrtc/NAME` is NAME's signaling socket and `/webrtc/NAME.html` NAME's call page.
+/// A WebSocket upgrade always means the socket, so a user named `x.html` still gets one.
 /// A bad name is refused here, with the reason, before any page or socket exists.
 async fn webrtc(
     State(state): State<AppState>,
     Path(segment): Path<String>,
     req: Request,
 ) -> Response {
-    let (raw, is_page) = match segment.strip_suffix(".html") {
-        Some(raw) => (raw, true),
-        None => (segment.as_str(), false),
+    let (mut parts, body) = req.into_parts();
+    let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &state).await;
+    let raw = match (&upgrade, segment.strip_suffix(".html")) {
+        (Err(_), Some(page_of)) => page_of,
+        _ => segment.as_str(),
     };
     let name = match UserName::parse(raw) {
         Ok(name) => name,
@@ -60,21 +63,10 @@ async fn webrtc(
             return (StatusCode::BAD_REQUEST, text::bad_name(&why.to_string())).into_response();
         }
     };
-    if is_page {
-        let options = state.leptos_options.clone();
-        let render = leptos_axum::render_app_to_stream_with_context(
-            {
-                let options = options.clone();
-                move || provide_context(options.clone())
-            },
-            move || shell(options.clone()),
-        );
-        return render(req).await;
-    }
-    let (mut parts, _body) = req.into_parts();
-    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+    let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
-        Err(rejection) => return rejection.into_response(),
+        Err(rejection) if raw == segment => return rejection.into_response(),
+        Err(_) => return render_page(&state, Request::from_parts(parts, body)).await,
     };
     let hub = state.hub.clone();
     let limit = hub.settings().max_message_bytes;
@@ -82,4 +74,17 @@ async fn webrtc(
         .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| handle_socket(socket, hub, name))
+}
+
+/// Renders the app for `req` as any Leptos route would be.
+async fn render_page(state: &AppState, req: Request) -> Response {
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_to_stream_with_context(
+        {
+            let options = options.clone();
+            move || provide_context(options.clone())
+        },
+        move || shell(options.clone()),
+    );
+    render(req).await
 }

@@ -78,8 +78,16 @@ impl Settings {
                 value,
             })?;
         }
-        override_number(&env, "DUET_RING_TIMEOUT_SECS", &mut settings.ring_timeout_secs)?;
-        override_number(&env, "DUET_MAX_MESSAGE_BYTES", &mut settings.max_message_bytes)?;
+        override_number(
+            &env,
+            "DUET_RING_TIMEOUT_SECS",
+            &mut settings.ring_timeout_secs,
+        )?;
+        override_number(
+            &env,
+            "DUET_MAX_MESSAGE_BYTES",
+            &mut settings.max_message_bytes,
+        )?;
         override_number(&env, "DUET_SEND_QUEUE", &mut settings.send_queue)?;
         if let Some(json) = env("DUET_ICE_SERVERS") {
             settings.ice_servers =
@@ -151,7 +159,10 @@ mod tests {
     fn file_then_environment() {
         let s = load(
             "ring_timeout_secs = 5\nice_servers = [{ urls = [\"stun:a\"] }]\n",
-            &[("DUET_SEND_QUEUE", "8"), ("LEPTOS_SITE_ADDR", "127.0.0.1:9")],
+            &[
+                ("DUET_SEND_QUEUE", "8"),
+                ("LEPTOS_SITE_ADDR", "127.0.0.1:9"),
+            ],
         )
         .unwrap();
         assert_eq!(s.ring_timeout_secs, 5);
@@ -163,7 +174,10 @@ mod tests {
             &[
                 ("DUET_SITE_ADDR", "127.0.0.1:7"),
                 ("LEPTOS_SITE_ADDR", "127.0.0.1:9"),
-                ("DUET_ICE_SERVERS", r#"[{"urls":["turn:t"],"username":"u","credential":"p"}]"#),
+                (
+                    "DUET_ICE_SERVERS",
+                    r#"[{"urls":["turn:t"],"username":"u","credential":"p"}]"#,
+                ),
             ],
         )
         .unwrap();
@@ -175,11 +189,17 @@ mod tests {
     fn bad_values_are_named() {
         let err = load("ring_timout_secs = 5\n", &[]).unwrap_err().to_string();
         assert!(err.contains("ring_timout_secs"), "{err}");
-        let err = load("", &[("DUET_RING_TIMEOUT_SECS", "soon")]).unwrap_err().to_string();
+        let err = load("", &[("DUET_RING_TIMEOUT_SECS", "soon")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("DUET_RING_TIMEOUT_SECS"), "{err}");
-        let err = load("", &[("DUET_ICE_SERVERS", "stun:x")]).unwrap_err().to_string();
+        let err = load("", &[("DUET_ICE_SERVERS", "stun:x")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("DUET_ICE_SERVERS"), "{err}");
-        let err = load("", &[("DUET_SITE_ADDR", "localhost")]).unwrap_err().to_string();
+        let err = load("", &[("DUET_SITE_ADDR", "localhost")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("localhost"), "{err}");
         let err = load("send_queue = 0\n", &[]).unwrap_err().to_string();
         assert!(err.contains("send_queue"), "{err}");

@@ -22,15 +22,12 @@ pub async fn handle_socket(socket: WebSocket, hub: Arc<Hub>, name: UserName) {
             tracing::info!(user = %name, "refused a second socket: {in_use}");
             let notice = Message::Error {
                 route: Route::new(SYSTEM_USER, name.as_str()),
-                code: ErrorCode::NotAllowed,
+                code: ErrorCode::NameInUse,
                 msg: crate::text::NAME_IN_USE.into(),
             };
             let _ = sink.send(Frame::Text(notice.to_json().into())).await;
             let _ = sink
-                .send(close_frame(
-                    close::NAME_IN_USE,
-                    close::NAME_IN_USE_REASON,
-                ))
+                .send(close_frame(close::NAME_IN_USE, close::NAME_IN_USE_REASON))
                 .await;
             return;
         }

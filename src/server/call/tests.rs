@@ -136,7 +136,10 @@ fn call_start_rings_the_callee_stamped_with_the_caller() {
     let ring = only_sent_to(&effects, "bob");
     assert_eq!(ring.route(), &Route::new("alice", "bob"));
     assert!(matches!(ring, Message::CallStart { .. }));
-    assert!(matches!(only_sent_to(&effects, "alice"), Message::Ringing { .. }));
+    assert!(matches!(
+        only_sent_to(&effects, "alice"),
+        Message::Ringing { .. }
+    ));
     assert!(effects.contains(&Effect::StartRingTimer {
         caller: name("alice"),
         ring: RingId(0)
@@ -148,7 +151,12 @@ fn call_start_rings_the_callee_stamped_with_the_caller() {
             ring: RingId(0)
         }
     );
-    assert_eq!(state(&calls, "bob"), State::RingingIn { from: name("alice") });
+    assert_eq!(
+        state(&calls, "bob"),
+        State::RingingIn {
+            from: name("alice")
+        }
+    );
 }
 
 #[test]
@@ -165,7 +173,12 @@ fn accept_puts_both_in_the_call_and_tells_the_caller() {
             reason: None
         }
     );
-    assert_eq!(state(&calls, "bob"), State::InCall { with: name("alice") });
+    assert_eq!(
+        state(&calls, "bob"),
+        State::InCall {
+            with: name("alice")
+        }
+    );
 }
 
 #[test]
@@ -192,7 +205,10 @@ fn declining_for_lack_of_media_carries_that_reason() {
             reason: Some(Reason::NoMedia),
         },
     );
-    assert_eq!(reason_of(&only_sent_to(&effects, "alice")), Some(Reason::NoMedia));
+    assert_eq!(
+        reason_of(&only_sent_to(&effects, "alice")),
+        Some(Reason::NoMedia)
+    );
 }
 
 #[test]
@@ -211,7 +227,10 @@ fn the_callees_hangup_while_ringing_declines() {
     let mut calls = online(&["alice", "bob"]);
     ring(&mut calls, "alice", "bob");
     let effects = calls.handle(&name("bob"), hangup_msg());
-    assert_eq!(reason_of(&only_sent_to(&effects, "alice")), Some(Reason::Declined));
+    assert_eq!(
+        reason_of(&only_sent_to(&effects, "alice")),
+        Some(Reason::Declined)
+    );
     assert_eq!(state(&calls, "alice"), State::Idle);
 }
 
@@ -233,12 +252,21 @@ fn busy_callee_ringing_or_talking() {
     ring(&mut calls, "alice", "bob");
     for busy in ["alice", "bob"] {
         let effects = calls.handle(&name("carol"), call_start(busy));
-        assert_eq!(reason_of(&only_sent_to(&effects, "carol")), Some(Reason::Busy));
-        assert!(sent_to(&effects, busy).is_empty(), "{busy} must not be disturbed");
+        assert_eq!(
+            reason_of(&only_sent_to(&effects, "carol")),
+            Some(Reason::Busy)
+        );
+        assert!(
+            sent_to(&effects, busy).is_empty(),
+            "{busy} must not be disturbed"
+        );
     }
     calls.handle(&name("bob"), call_back(ACCEPT));
     let effects = calls.handle(&name("dave"), call_start("alice"));
-    assert_eq!(reason_of(&only_sent_to(&effects, "dave")), Some(Reason::Busy));
+    assert_eq!(
+        reason_of(&only_sent_to(&effects, "dave")),
+        Some(Reason::Busy)
+    );
     assert_eq!(state(&calls, "alice"), State::InCall { with: name("bob") });
     assert_eq!(state(&calls, "carol"), State::Idle);
 }
@@ -248,7 +276,10 @@ fn a_caller_who_is_not_idle_cannot_call() {
     let mut calls = online(&["alice", "bob", "carol"]);
     ring(&mut calls, "alice", "bob");
     let effects = calls.handle(&name("alice"), call_start("carol"));
-    assert_eq!(error_code(&only_sent_to(&effects, "alice")), Some(ErrorCode::NotIdle));
+    assert_eq!(
+        error_code(&only_sent_to(&effects, "alice")),
+        Some(ErrorCode::NotIdle)
+    );
     assert!(sent_to(&effects, "carol").is_empty());
     assert_eq!(state(&calls, "carol"), State::Idle);
 }
@@ -292,8 +323,14 @@ fn ring_timeout_tells_both() {
     let mut calls = online(&["alice", "bob"]);
     let id = ring(&mut calls, "alice", "bob");
     let effects = calls.ring_timeout(&name("alice"), id);
-    assert_eq!(reason_of(&only_sent_to(&effects, "alice")), Some(Reason::Timeout));
-    assert_eq!(reason_of(&only_sent_to(&effects, "bob")), Some(Reason::Timeout));
+    assert_eq!(
+        reason_of(&only_sent_to(&effects, "alice")),
+        Some(Reason::Timeout)
+    );
+    assert_eq!(
+        reason_of(&only_sent_to(&effects, "bob")),
+        Some(Reason::Timeout)
+    );
     assert_eq!(state(&calls, "alice"), State::Idle);
     assert_eq!(state(&calls, "bob"), State::Idle);
 }
@@ -306,7 +343,12 @@ fn a_stale_ring_timer_is_ignored() {
     let second = ring(&mut calls, "alice", "bob");
     assert_ne!(first, second);
     assert!(calls.ring_timeout(&name("alice"), first).is_empty());
-    assert_eq!(state(&calls, "bob"), State::RingingIn { from: name("alice") });
+    assert_eq!(
+        state(&calls, "bob"),
+        State::RingingIn {
+            from: name("alice")
+        }
+    );
     // and a timer never touches an accepted call
     calls.handle(&name("bob"), call_back(ACCEPT));
     assert!(calls.ring_timeout(&name("alice"), second).is_empty());
@@ -332,16 +374,26 @@ fn hangup_ends_the_call_for_both() {
 fn relay_within_a_call_is_stamped_and_addressed() {
     let mut calls = online(&["alice", "bob"]);
     in_call(&mut calls, "alice", "bob");
-    for msg in [offer(Some("bob"), Some("mallory")), offer(None, None), ice()] {
+    for msg in [
+        offer(Some("bob"), Some("mallory")),
+        offer(None, None),
+        ice(),
+    ] {
         let effects = calls.handle(&name("alice"), msg);
-        assert_eq!(only_sent_to(&effects, "bob").route(), &Route::new("alice", "bob"));
+        assert_eq!(
+            only_sent_to(&effects, "bob").route(),
+            &Route::new("alice", "bob")
+        );
     }
     let answer = Message::Answer {
         route: Route::to("alice"),
         sdp: "v=0\r\n".into(),
     };
     let effects = calls.handle(&name("bob"), answer);
-    assert_eq!(only_sent_to(&effects, "alice").route(), &Route::new("bob", "alice"));
+    assert_eq!(
+        only_sent_to(&effects, "alice").route(),
+        &Route::new("bob", "alice")
+    );
 }
 
 #[test]
@@ -349,20 +401,32 @@ fn relay_outside_a_call_is_refused() {
     let mut calls = online(&["alice", "bob", "carol"]);
     // idle
     let effects = calls.handle(&name("alice"), offer(Some("bob"), None));
-    assert_eq!(error_code(&only_sent_to(&effects, "alice")), Some(ErrorCode::NoCall));
+    assert_eq!(
+        error_code(&only_sent_to(&effects, "alice")),
+        Some(ErrorCode::NoCall)
+    );
     assert!(sent_to(&effects, "bob").is_empty());
     // ringing is not yet a call
     ring(&mut calls, "alice", "bob");
     let effects = calls.handle(&name("alice"), ice());
-    assert_eq!(error_code(&only_sent_to(&effects, "alice")), Some(ErrorCode::NoCall));
+    assert_eq!(
+        error_code(&only_sent_to(&effects, "alice")),
+        Some(ErrorCode::NoCall)
+    );
     // in a call, but addressed to someone else
     calls.handle(&name("bob"), call_back(ACCEPT));
     let effects = calls.handle(&name("alice"), offer(Some("carol"), None));
-    assert_eq!(error_code(&only_sent_to(&effects, "alice")), Some(ErrorCode::WrongPeer));
+    assert_eq!(
+        error_code(&only_sent_to(&effects, "alice")),
+        Some(ErrorCode::WrongPeer)
+    );
     assert!(sent_to(&effects, "carol").is_empty());
     // a third party cannot inject into the call
     let effects = calls.handle(&name("carol"), offer(Some("bob"), Some("alice")));
-    assert_eq!(error_code(&only_sent_to(&effects, "carol")), Some(ErrorCode::NoCall));
+    assert_eq!(
+        error_code(&only_sent_to(&effects, "carol")),
+        Some(ErrorCode::NoCall)
+    );
     assert!(sent_to(&effects, "bob").is_empty());
 }
 
@@ -371,13 +435,24 @@ fn answering_without_a_ring_is_refused() {
     let mut calls = online(&["alice", "bob"]);
     for msg in [call_back(ACCEPT), hangup_msg()] {
         let effects = calls.handle(&name("bob"), msg);
-        assert_eq!(error_code(&only_sent_to(&effects, "bob")), Some(ErrorCode::NoCall));
+        assert_eq!(
+            error_code(&only_sent_to(&effects, "bob")),
+            Some(ErrorCode::NoCall)
+        );
     }
     // the caller cannot answer its own ring
     ring(&mut calls, "alice", "bob");
     let effects = calls.handle(&name("alice"), call_back(ACCEPT));
-    assert_eq!(error_code(&only_sent_to(&effects, "alice")), Some(ErrorCode::NoCall));
-    assert_eq!(state(&calls, "bob"), State::RingingIn { from: name("alice") });
+    assert_eq!(
+        error_code(&only_sent_to(&effects, "alice")),
+        Some(ErrorCode::NoCall)
+    );
+    assert_eq!(
+        state(&calls, "bob"),
+        State::RingingIn {
+            from: name("alice")
+        }
+    );
 }
 
 #[test]
@@ -387,7 +462,10 @@ fn server_only_types_are_refused() {
         route: Route::to("bob"),
     };
     let effects = calls.handle(&name("alice"), fake);
-    assert_eq!(error_code(&only_sent_to(&effects, "alice")), Some(ErrorCode::NotAllowed));
+    assert_eq!(
+        error_code(&only_sent_to(&effects, "alice")),
+        Some(ErrorCode::NotAllowed)
+    );
     assert!(sent_to(&effects, "bob").is_empty());
 }
 
@@ -397,7 +475,10 @@ fn leaving_ends_a_ring_or_call_and_tells_the_other() {
     let mut calls = online(&["alice", "bob"]);
     let id = ring(&mut calls, "alice", "bob");
     let effects = calls.leave(&name("alice"));
-    assert_eq!(reason_of(&only_sent_to(&effects, "bob")), Some(Reason::Gone));
+    assert_eq!(
+        reason_of(&only_sent_to(&effects, "bob")),
+        Some(Reason::Gone)
+    );
     assert_eq!(state(&calls, "bob"), State::Idle);
     assert!(calls.state(&name("alice")).is_none());
     assert!(calls.ring_timeout(&name("alice"), id).is_empty());
@@ -415,7 +496,10 @@ fn leaving_ends_a_ring_or_call_and_tells_the_other() {
     let mut calls = online(&["alice", "bob"]);
     in_call(&mut calls, "alice", "bob");
     let effects = calls.leave(&name("bob"));
-    assert_eq!(reason_of(&only_sent_to(&effects, "alice")), Some(Reason::Gone));
+    assert_eq!(
+        reason_of(&only_sent_to(&effects, "alice")),
+        Some(Reason::Gone)
+    );
     assert_eq!(state(&calls, "alice"), State::Idle);
 
     // an idle user leaves quietly
@@ -434,7 +518,12 @@ fn race_both_call_each_other_at_once() {
     assert!(matches!(msg, Message::CallBack { .. }), "{msg:?}");
     assert!(sent_to(&effects, "alice").is_empty());
     // alice's ring stands and bob can answer it
-    assert_eq!(state(&calls, "bob"), State::RingingIn { from: name("alice") });
+    assert_eq!(
+        state(&calls, "bob"),
+        State::RingingIn {
+            from: name("alice")
+        }
+    );
     calls.handle(&name("bob"), call_back(ACCEPT));
     assert_eq!(state(&calls, "alice"), State::InCall { with: name("bob") });
 }
@@ -446,7 +535,10 @@ fn race_cancel_crossing_accept() {
     ring(&mut calls, "alice", "bob");
     calls.handle(&name("alice"), hangup_msg());
     let effects = calls.handle(&name("bob"), call_back(ACCEPT));
-    assert_eq!(error_code(&only_sent_to(&effects, "bob")), Some(ErrorCode::NoCall));
+    assert_eq!(
+        error_code(&only_sent_to(&effects, "bob")),
+        Some(ErrorCode::NoCall)
+    );
     assert!(sent_to(&effects, "alice").is_empty());
     assert_eq!(state(&calls, "alice"), State::Idle);
     assert_eq!(state(&calls, "bob"), State::Idle);
@@ -456,7 +548,10 @@ fn race_cancel_crossing_accept() {
     ring(&mut calls, "alice", "bob");
     calls.handle(&name("bob"), call_back(ACCEPT));
     let effects = calls.handle(&name("alice"), hangup_msg());
-    assert_eq!(reason_of(&only_sent_to(&effects, "bob")), Some(Reason::HungUp));
+    assert_eq!(
+        reason_of(&only_sent_to(&effects, "bob")),
+        Some(Reason::HungUp)
+    );
     assert_eq!(state(&calls, "alice"), State::Idle);
     assert_eq!(state(&calls, "bob"), State::Idle);
 }
@@ -474,7 +569,10 @@ fn race_hangup_crossing_the_ring_timeout() {
     let id = ring(&mut calls, "alice", "bob");
     calls.ring_timeout(&name("alice"), id);
     let effects = calls.handle(&name("alice"), hangup_msg());
-    assert_eq!(error_code(&only_sent_to(&effects, "alice")), Some(ErrorCode::NoCall));
+    assert_eq!(
+        error_code(&only_sent_to(&effects, "alice")),
+        Some(ErrorCode::NoCall)
+    );
     assert!(sent_to(&effects, "bob").is_empty());
 }
 
@@ -490,7 +588,10 @@ fn a_hangup_that_says_no_media_keeps_that_reason() {
             reason: Some(Reason::NoMedia),
         },
     );
-    assert_eq!(reason_of(&only_sent_to(&effects, "bob")), Some(Reason::NoMedia));
+    assert_eq!(
+        reason_of(&only_sent_to(&effects, "bob")),
+        Some(Reason::NoMedia)
+    );
 }
 
 #[test]
@@ -500,7 +601,50 @@ fn after_a_call_both_can_call_again() {
     calls.handle(&name("bob"), hangup_msg());
     in_call(&mut calls, "bob", "carol");
     let effects = calls.handle(&name("alice"), call_start("bob"));
-    assert_eq!(reason_of(&only_sent_to(&effects, "alice")), Some(Reason::Busy));
+    assert_eq!(
+        reason_of(&only_sent_to(&effects, "alice")),
+        Some(Reason::Busy)
+    );
     calls.handle(&name("carol"), hangup_msg());
     in_call(&mut calls, "alice", "bob");
+}
+
+#[test]
+fn answers_and_hangups_addressed_to_someone_else_are_refused() {
+    let mut calls = online(&["alice", "bob", "carol"]);
+    ring(&mut calls, "alice", "bob");
+    let misaddressed = Message::CallBack {
+        route: Route::to("carol"),
+        msg: ACCEPT.into(),
+        reason: None,
+    };
+    let effects = calls.handle(&name("bob"), misaddressed);
+    assert_eq!(
+        error_code(&only_sent_to(&effects, "bob")),
+        Some(ErrorCode::WrongPeer)
+    );
+    assert_eq!(
+        state(&calls, "bob"),
+        State::RingingIn {
+            from: name("alice")
+        }
+    );
+    let misaddressed = Message::Hangup {
+        route: Route::to("carol"),
+        msg: None,
+        reason: None,
+    };
+    let effects = calls.handle(&name("alice"), misaddressed);
+    assert_eq!(
+        error_code(&only_sent_to(&effects, "alice")),
+        Some(ErrorCode::WrongPeer)
+    );
+    assert!(sent_to(&effects, "carol").is_empty());
+    assert_eq!(
+        state(&calls, "alice"),
+        State::RingingOut {
+            to: name("bob"),
+            ring: RingId(0)
+        }
+    );
 }

@@ -1,0 +1,98 @@
+# duet: `make run` builds a release and serves it; `make test` is what CI runs (.ci/run).
+# Each target first installs the tools it needs (scripts/tools.sh) and skips those present.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+# The steps of `test` run in the order listed and stop at the first failure, even under -j.
+.NOTPARALLEL:
+
+# cargo-installed tools first, so they win over distribution packages (Debian's binaryen
+# 108 is too old a wasm-opt).
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+TOOLS := scripts/tools.sh
+# Extra arguments for `playwright test`, e.g. make e2e ARGS='-g cancel'.
+ARGS ?=
+
+# The environment cargo-leptos 0.3.11 gives cargo for a dev build (Project::to_envs in its
+# src/config/project.rs), i.e. [package.metadata.leptos] in Cargo.toml. Plain cargo gets the
+# same, or each would throw away what the other compiled: leptos reads LEPTOS_OUTPUT_NAME
+# with option_env!, and a change of RUSTFLAGS rebuilds every crate.
+LEPTOS_BUILD_ENV := \
+	LEPTOS_OUTPUT_NAME=duet \
+	LEPTOS_SITE_ROOT=target/site \
+	LEPTOS_SITE_PKG_DIR=pkg \
+	LEPTOS_SITE_ADDR=127.0.0.1:3000 \
+	LEPTOS_RELOAD_PORT=3001 \
+	LEPTOS_LIB_DIR=. \
+	LEPTOS_BIN_DIR=. \
+	LEPTOS_JS_MINIFY=false \
+	LEPTOS_HASH_FILES=false \
+	RUSTFLAGS='--cfg erase_components'
+CARGO := env $(LEPTOS_BUILD_ENV) cargo
+# cargo-leptos builds the WASM in its own target directory; checking it there reuses the
+# build scripts and proc macros that build compiled.
+FRONT_TARGET_DIR := target/front
+
+# What the server needs at run time to find the site cargo-leptos wrote.
+SITE_ENV := LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=duet
+
+.PHONY: help setup toolchain e2e-setup release-setup run build release test fmt clippy unit e2e clean
+
+help:
+	@echo 'make run        build a release and serve it (DUET_SITE_ADDR=host:port to move it)'
+	@echo 'make test       fmt, clippy (server and WASM), cargo test, dev build, Playwright'
+	@echo 'make e2e        dev build + Playwright only (ARGS=... goes to playwright test)'
+	@echo 'make setup      install the Rust toolchain, cargo-leptos and wasm-bindgen if missing'
+	@echo 'make clean      remove build output and test reports (keeps installed tools)'
+
+# --- tools -------------------------------------------------------------------
+
+toolchain:
+	@$(TOOLS) rust
+
+setup: toolchain
+	@$(TOOLS) cargo-leptos wasm-bindgen
+
+# Chromium, ip, unshare, node and Playwright for the browser tests.
+e2e-setup:
+	@$(TOOLS) e2e-system e2e-npm
+
+# Release builds run wasm-opt; dev builds don't, so only `run` installs it.
+release-setup: setup
+	@$(TOOLS) wasm-opt
+
+# --- run ---------------------------------------------------------------------
+
+release: release-setup
+	cargo leptos build --release
+
+run: release
+	$(SITE_ENV) exec target/release/duet
+
+# --- test --------------------------------------------------------------------
+
+test: setup e2e-setup fmt clippy unit build e2e
+
+fmt: toolchain
+	cargo fmt --all --check
+
+clippy: toolchain
+	$(CARGO) clippy --all-targets --features ssr -- -D warnings
+	$(CARGO) clippy --lib --features hydrate --target wasm32-unknown-unknown \
+		--target-dir $(FRONT_TARGET_DIR) -- -D warnings
+
+unit: toolchain
+	$(CARGO) test --features ssr
+
+# Dev build: server target/debug/duet, site target/site.
+build: setup
+	cargo leptos build
+
+e2e: e2e-setup build
+	scripts/e2e.sh $(ARGS)
+
+clean:
+	cargo clean
+	rm -rf end2end/test-results end2end/playwright-report end2end/blob-report

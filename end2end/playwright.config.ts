@@ -1,0 +1,67 @@
+// Playwright runs real Chromium pages (fake camera and microphone) against the real duet
+// server, built beforehand by `cargo leptos build` (`make test` does both, in a network
+// namespace that has only loopback).
+import { defineConfig } from '@playwright/test';
+import { BASE_URL, PORT } from './address';
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+export default defineConfig({
+  testDir: './tests',
+  // Each test drives two or three browser contexts with live video; on two cores one test
+  // at a time keeps the timings honest.
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  reporter: 'list',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  forbidOnly: !!process.env.CI,
+
+  use: {
+    baseURL: BASE_URL,
+    headless: true,
+    launchOptions: {
+      // Debian's chromium: `npx playwright install` would need the internet.
+      executablePath: '/usr/bin/chromium',
+      args: [
+        // A generated test pattern and beep instead of real devices, granted without a prompt.
+        '--use-fake-device-for-media-stream',
+        '--use-fake-ui-for-media-stream',
+        // Both peers live on 127.0.0.1; Chromium drops loopback ICE candidates otherwise.
+        '--allow-loopback-in-peer-connection',
+        // Keep Chromium from phoning home: the namespace has no route out anyway.
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-quic',
+        '--no-first-run',
+        // <video autoplay> must start without a user gesture in a headless page.
+        '--autoplay-policy=no-user-gesture-required',
+        // Chromium's sandbox refuses to start as root.
+        ...(isRoot ? ['--no-sandbox'] : []),
+      ],
+    },
+  },
+
+  webServer: {
+    // The dev build made by `cargo leptos build`, started from the repository root so it
+    // finds Leptos.toml and target/site.
+    command: 'target/debug/duet',
+    cwd: '..',
+    env: {
+      LEPTOS_SITE_ROOT: 'target/site',
+      LEPTOS_SITE_PKG_DIR: 'pkg',
+      LEPTOS_OUTPUT_NAME: 'duet',
+      DUET_SITE_ADDR: `127.0.0.1:${PORT}`,
+      RUST_LOG: process.env.RUST_LOG ?? 'info',
+    },
+    url: `${BASE_URL}/`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    // Lets the server run its graceful shutdown instead of being killed outright.
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+  },
+});

@@ -1,0 +1,275 @@
+// Shared steps for the call tests: open a person in their own browser context, press the
+// call buttons, and read what the browser itself reports (captured tracks, getStats(),
+// <video> size) rather than what the page claims.
+import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
+import { BASE_URL } from '../address';
+
+export { expect };
+
+/** One person: their own browser context (own fake camera) on their own call page. */
+export interface Person {
+  name: string;
+  context: BrowserContext;
+  page: Page;
+}
+
+/** `data-phase` of `#status`. */
+export type Phase = 'connecting' | 'idle' | 'ringing-out' | 'ringing-in' | 'in-call' | 'closed';
+
+/** `data-reason` of `#status`: why the last ring, call or socket ended ('' for none). */
+export type Reason =
+  | ''
+  | 'declined'
+  | 'busy'
+  | 'offline'
+  | 'cancelled'
+  | 'timeout'
+  | 'hung_up'
+  | 'gone'
+  | 'no_media'
+  | 'name_in_use'
+  | 'local';
+
+declare global {
+  interface Window {
+    __duetStreams: MediaStream[];
+    __duetTracks: MediaStreamTrack[];
+    __duetPcs: RTCPeerConnection[];
+    __acceptAt?: number;
+  }
+}
+
+/**
+ * Runs in every page before its own scripts: remembers every stream getUserMedia hands out
+ * and every RTCPeerConnection created, so the tests can inspect the real objects.
+ * Serialised into the page, so it must not touch anything outside itself.
+ */
+function instrument() {
+  window.__duetStreams = [];
+  window.__duetTracks = [];
+  window.__duetPcs = [];
+  const devices = navigator.mediaDevices;
+  if (devices?.getUserMedia) {
+    const getUserMedia = devices.getUserMedia.bind(devices);
+    devices.getUserMedia = async (constraints?: MediaStreamConstraints) => {
+      const stream = await getUserMedia(constraints);
+      window.__duetStreams.push(stream);
+      // Kept apart from the stream too, in case the page later removes a track from it.
+      window.__duetTracks.push(...stream.getTracks());
+      return stream;
+    };
+  }
+  const Native = window.RTCPeerConnection;
+  if (Native) {
+    // A subclass, so `instanceof RTCPeerConnection` (wasm-bindgen's casts) still holds.
+    window.RTCPeerConnection = class extends Native {
+      constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) {
+        super(...args);
+        window.__duetPcs.push(this);
+      }
+    };
+  }
+}
+
+/**
+ * `open('alice')` opens alice's call page in a fresh browser context. Names get a suffix
+ * unique to the test, so tests never meet each other's users; within one test the same
+ * `who` always means the same name (opening it twice is the name-in-use case).
+ */
+export const test = base.extend<{ open: (who: string) => Promise<Person> }>({
+  open: async ({ browser }, use, testInfo) => {
+    const tag = Math.random().toString(36).slice(2, 8);
+    const contexts: BrowserContext[] = [];
+    const consoleLines: string[] = [];
+    await use(async (who) => {
+      const name = `${who}-${tag}`;
+      const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+      contexts.push(context);
+      await context.addInitScript(instrument);
+      const page = await context.newPage();
+      page.on('console', (m) => consoleLines.push(`[${name}] ${m.type()}: ${m.text()}`));
+      page.on('pageerror', (e) => consoleLines.push(`[${name}] page error: ${e.message}`));
+      const response = await page.goto(`${BASE_URL}/webrtc/${name}.html`);
+      expect(response?.status(), `GET /webrtc/${name}.html`).toBe(200);
+      return { name, context, page };
+    });
+    if (testInfo.status !== testInfo.expectedStatus) {
+      await testInfo.attach('browser-console.txt', {
+        body: consoleLines.join('\n'),
+        contentType: 'text/plain',
+      });
+    }
+    for (const context of contexts) await context.close();
+  },
+});
+
+/** The status line. */
+export const status = (p: Person) => p.page.locator('#status');
+
+/** Waits until `p`'s status shows `phase` (and `reason`, when given). */
+export async function expectState(p: Person, phase: Phase, reason?: Reason, timeout?: number) {
+  const want = reason === undefined ? { phase } : { phase, reason };
+  await expect
+    .poll(
+      () =>
+        status(p).evaluate(
+          (el: HTMLElement) => ({ phase: el.dataset.phase, reason: el.dataset.reason ?? '' }),
+          undefined,
+          { timeout: 2_000 }, // a missing #status fails this try, not the whole poll
+        ),
+      { message: `${p.name}'s #status data-phase/data-reason`, timeout },
+    )
+    .toMatchObject(want);
+}
+
+/** Waits until every page's socket is open and the page is ready to call. */
+export async function idle(...people: Person[]) {
+  await Promise.all(people.map((p) => expectState(p, 'idle')));
+}
+
+/** `caller` types `name` and presses "Video call"; what happens next is up to the test. */
+export async function dial(caller: Person, name: string) {
+  await caller.page.locator('#toUser').fill(name);
+  await caller.page.locator('#call').click();
+}
+
+/** `caller` calls `callee` and both see it ringing. */
+export async function ring(caller: Person, callee: Person) {
+  await dial(caller, callee.name);
+  await expectState(caller, 'ringing-out');
+  await expectState(callee, 'ringing-in');
+  await expect(status(callee)).toContainText(caller.name);
+  await expect(callee.page.locator('#accept')).toBeVisible();
+  await expect(callee.page.locator('#decline')).toBeVisible();
+}
+
+/** `callee` presses Accept and both sides are in the call. */
+export async function accept(callee: Person, caller: Person) {
+  await callee.page.locator('#accept').click();
+  await Promise.all([expectState(callee, 'in-call'), expectState(caller, 'in-call')]);
+}
+
+/** `caller` calls `callee`, who accepts; returns once video decodes on both sides. */
+export async function connect(caller: Person, callee: Person) {
+  await ring(caller, callee);
+  await accept(callee, caller);
+  await Promise.all([expectMediaFlowing(caller), expectMediaFlowing(callee)]);
+}
+
+export interface Inbound {
+  /** Sum of inbound-rtp `framesDecoded` over video streams of the newest peer connection. */
+  framesDecoded: number;
+  /** Sum of inbound-rtp `packetsReceived` over audio streams of the newest peer connection. */
+  packetsReceived: number;
+  /** `#remoteVideo.videoWidth`: non-zero once the element has a decoded frame to show. */
+  videoWidth: number;
+}
+
+/** What `p`'s browser reports it receives, from its newest RTCPeerConnection. */
+export function inbound(p: Person): Promise<Inbound> {
+  return p.page.evaluate(async () => {
+    const pc = window.__duetPcs.at(-1);
+    let framesDecoded = 0;
+    let packetsReceived = 0;
+    if (pc && pc.signalingState !== 'closed') {
+      (await pc.getStats()).forEach((s) => {
+        if (s.type !== 'inbound-rtp') return;
+        if (s.kind === 'video') framesDecoded += s.framesDecoded ?? 0;
+        if (s.kind === 'audio') packetsReceived += s.packetsReceived ?? 0;
+      });
+    }
+    const video = document.querySelector<HTMLVideoElement>('#remoteVideo');
+    return { framesDecoded, packetsReceived, videoWidth: video?.videoWidth ?? 0 };
+  });
+}
+
+/** Remote video is being decoded (and keeps coming), shown, and audio arrives. */
+export async function expectMediaFlowing(p: Person) {
+  const decoded = async () => (await inbound(p)).framesDecoded;
+  await expect
+    .poll(decoded, { message: `${p.name} decodes remote video`, timeout: 20_000 })
+    .toBeGreaterThan(0);
+  const before = await decoded();
+  await p.page.waitForTimeout(1_000);
+  expect(await decoded(), `${p.name}: framesDecoded grows over 1 s`).toBeGreaterThan(before);
+  await expect
+    .poll(async () => (await inbound(p)).videoWidth, { message: `${p.name}: #remoteVideo videoWidth` })
+    .toBeGreaterThan(0);
+  await expect
+    .poll(async () => (await inbound(p)).packetsReceived, { message: `${p.name} receives audio` })
+    .toBeGreaterThan(0);
+}
+
+/** Kinds of all tracks getUserMedia gave `p`'s page, and of those not yet stopped. */
+export function capturedTracks(p: Person): Promise<{ kinds: string[]; live: string[] }> {
+  return p.page.evaluate(() => {
+    const all = new Set(window.__duetTracks);
+    for (const stream of window.__duetStreams) for (const t of stream.getTracks()) all.add(t);
+    const tracks = [...all];
+    return {
+      kinds: tracks.map((t) => t.kind),
+      live: tracks.filter((t) => t.readyState !== 'ended').map((t) => `${t.kind} "${t.label}"`),
+    };
+  });
+}
+
+/**
+ * Every camera and microphone track `p` ever got is stopped. With `captured` (after a
+ * call), `p` must also have captured both a camera and a microphone track, so "all
+ * stopped" cannot pass just because nothing was seen.
+ */
+export async function expectAllTracksEnded(p: Person, { captured = true } = {}) {
+  await expect
+    .poll(async () => (await capturedTracks(p)).live, {
+      message: `${p.name}: camera/microphone tracks still live`,
+    })
+    .toEqual([]);
+  if (captured) {
+    const { kinds } = await capturedTracks(p);
+    expect(kinds, `${p.name} captured a camera and a microphone`).toEqual(
+      expect.arrayContaining(['audio', 'video']),
+    );
+  }
+}
+
+/** From now on, `p` records when Accept is clicked, as `performance.timeOrigin + now()`. */
+export async function recordAcceptClick(p: Person) {
+  await p.page.evaluate(() => {
+    // Capture phase on window: runs before any handler of the page's own.
+    window.addEventListener(
+      'click',
+      (e) => {
+        if ((e.target as Element | null)?.closest?.('#accept')) {
+          window.__acceptAt = performance.timeOrigin + performance.now();
+        }
+      },
+      { capture: true },
+    );
+  });
+}
+
+/**
+ * Resolves with the moment (`performance.timeOrigin + now()`, comparable across pages of
+ * one machine) when `p`'s newest peer connection first reports a decoded video frame, or
+ * null after `timeoutMs`. Polls getStats() every 20 ms inside the page; Chromium caches
+ * stats for a few tens of ms, so the figure is that coarse.
+ */
+export function firstFrameAt(p: Person, timeoutMs = 20_000): Promise<number | null> {
+  return p.page
+    .evaluate(async (timeoutMs) => {
+      const deadline = performance.now() + timeoutMs;
+      while (performance.now() < deadline) {
+        const pc = window.__duetPcs.at(-1);
+        if (pc && pc.signalingState !== 'closed') {
+          let decoded = 0;
+          (await pc.getStats()).forEach((s) => {
+            if (s.type === 'inbound-rtp' && s.kind === 'video') decoded += s.framesDecoded ?? 0;
+          });
+          if (decoded > 0) return performance.timeOrigin + performance.now();
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return null;
+    }, timeoutMs)
+    .catch(() => null); // the page went away; the test's own assertions say why
+}

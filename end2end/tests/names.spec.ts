@@ -1,0 +1,21 @@
+// Who may be online under which name.
+import { accept, expect, expectState, idle, ring, test } from './helpers';
+
+test('a second page for a name that is online is refused; the first keeps working', async ({
+  open,
+}) => {
+  const [alice, bob] = await Promise.all([open('alice'), open('bob')]);
+  await idle(alice, bob);
+
+  const secondAlice = await open('alice');
+  await expectState(secondAlice, 'closed', 'name_in_use');
+
+  await expectState(alice, 'idle');
+  await ring(alice, bob);
+  await accept(bob, alice);
+});
+
+test('the call page exists only for valid names', async ({ request }) => {
+  expect((await request.get('/webrtc/a%20b.html')).status()).toBe(400);
+  expect((await request.get('/webrtc/alice.html')).status()).toBe(200);
+});

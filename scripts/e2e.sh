@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the Playwright suite (end2end/) in a fresh network namespace whose only interface is
+# loopback: the server and the browsers reach 127.0.0.1 and nothing else, so no test can
+# pass by talking to, or wait on, the outside world.
+#
+#   scripts/e2e.sh [playwright test arguments...]
+#
+# Expects the dev build (cargo leptos build) and end2end/node_modules to be in place:
+# inside the namespace there is no registry to install from.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ -x target/debug/duet ] || { echo "error: target/debug/duet is missing; run cargo leptos build" >&2; exit 1; }
+[ -d end2end/node_modules ] || { echo "error: end2end/node_modules is missing; run make e2e-setup" >&2; exit 1; }
+
+# Creating a network namespace needs root. sudo resets PATH, so hand ours over (node, npm).
+run_as_root=()
+[ "$(id -u)" -eq 0 ] || run_as_root=(sudo -E env "PATH=$PATH")
+
+# The local playwright binary, not npx, which may try the registry when something is off.
+exec "${run_as_root[@]}" unshare --net sh -c \
+    'ip link set lo up && cd end2end && exec ./node_modules/.bin/playwright test "$@"' sh "$@"

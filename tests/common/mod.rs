@@ -1,0 +1,392 @@
+//! The harness the integration tests share: a real duet router on `127.0.0.1:0`, WebSocket
+//! clients that speak its protocol, and a bare HTTP GET. Every wait is bounded, so a frame
+//! that never comes fails the test instead of hanging it.
+
+use duet::protocol::{self, ACCEPT, ErrorCode, Message, Reason, Route, SYSTEM_USER};
+use duet::server::Settings;
+use futures::{FutureExt, SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::Message as Frame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a frame that should arrive may take.
+pub const WAIT: Duration = Duration::from_secs(2);
+
+/// How long a client listens to show that nothing arrives.
+pub const QUIET_MS: u64 = 200;
+
+/// An SDP short enough for the tests' 4 KiB frame limit, with the `\r\n`s a real one has.
+pub const SDP: &str =
+    "v=0\r\no=- 626753068503365352 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n";
+
+/// The settings most tests use: a 1 s ring, an 8-frame send queue, 4 KiB frames.
+pub fn test_settings() -> Settings {
+    Settings {
+        ring_timeout_secs: 1,
+        send_queue: 8,
+        max_message_bytes: 4096,
+        ..Default::default()
+    }
+}
+
+/// Serves the real router with `settings` on a free local port until the test's runtime ends.
+pub async fn start(settings: Settings) -> SocketAddr {
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("duet")
+        .build();
+    let app = duet::server::router(settings, options);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free local port");
+    let addr = listener.local_addr().expect("the bound address");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    addr
+}
+
+/// [`start`] with [`test_settings`].
+pub async fn server() -> SocketAddr {
+    start(test_settings()).await
+}
+
+/// The signaling socket URL of `name`, percent-encoded as a browser would write it
+/// (`张三` becomes `%E5%BC%A0%E4%B8%89`; letters, digits, `_`, `-` and `.` stay as they are).
+pub fn socket_url(addr: SocketAddr, name: &str) -> String {
+    let path = percent_encoding::utf8_percent_encode(name, percent_encoding::CONTROLS);
+    format!("ws://{addr}/webrtc/{path}")
+}
+
+/// One signed-in user's socket.
+pub struct Client {
+    pub name: String,
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Client {
+    /// Opens `name`'s socket and checks the `welcome` that must come first.
+    pub async fn connect(addr: SocketAddr, name: &str) -> Client {
+        let mut client = Client::open(addr, name).await;
+        let welcome = client.recv().await;
+        let Message::Welcome { route, user, .. } = welcome else {
+            panic!("{name}: expected welcome first, got {welcome:?}");
+        };
+        assert_eq!(
+            route,
+            Route::new(SYSTEM_USER, name),
+            "{name}: welcome route"
+        );
+        assert_eq!(user, name, "{name}: welcome names the user");
+        client
+    }
+
+    /// Opens `name`'s socket without reading anything from it.
+    pub async fn open(addr: SocketAddr, name: &str) -> Client {
+        let url = socket_url(addr, name);
+        let (ws, _) = timeout(WAIT, tokio_tungstenite::connect_async(&url))
+            .await
+            .unwrap_or_else(|_| panic!("{name}: connecting timed out"))
+            .unwrap_or_else(|e| panic!("{name}: connecting to {url} failed: {e}"));
+        Client {
+            name: name.to_owned(),
+            ws,
+        }
+    }
+
+    /// Sends one raw frame.
+    pub async fn send_frame(&mut self, frame: Frame) {
+        timeout(WAIT, self.ws.send(frame))
+            .await
+            .unwrap_or_else(|_| panic!("{}: sending timed out", self.name))
+            .unwrap_or_else(|e| panic!("{}: sending failed: {e}", self.name));
+    }
+
+    /// Sends one text frame exactly as given.
+    pub async fn send_text(&mut self, text: impl Into<String>) {
+        self.send_frame(Frame::text(text.into())).await;
+    }
+
+    /// Sends `value` as one JSON text frame.
+    pub async fn send_json(&mut self, value: Value) {
+        self.send_text(value.to_string()).await;
+    }
+
+    /// The next frame of any kind, or `None` once the socket has ended (closed, reset or
+    /// broken). Panics if nothing comes within `wait`.
+    pub async fn next_frame_within(&mut self, wait: Duration) -> Option<Frame> {
+        match timeout(wait, self.ws.next()).await {
+            Ok(Some(Ok(frame))) => Some(frame),
+            Ok(Some(Err(_)) | None) => None,
+            Err(_) => panic!("{}: no frame within {wait:?}", self.name),
+        }
+    }
+
+    /// The next text frame as plain JSON, within `wait`.
+    pub async fn recv_json_within(&mut self, wait: Duration) -> Value {
+        match self.next_frame_within(wait).await {
+            Some(Frame::Text(text)) => serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{}: server sent non-JSON {text:?}: {e}", self.name)),
+            other => panic!("{}: expected a text frame, got {other:?}", self.name),
+        }
+    }
+
+    /// The next text frame as plain JSON.
+    pub async fn recv_json(&mut self) -> Value {
+        self.recv_json_within(WAIT).await
+    }
+
+    /// The next frame as a protocol [`Message`], within `wait`.
+    pub async fn recv_within(&mut self, wait: Duration) -> Message {
+        match self.next_frame_within(wait).await {
+            Some(Frame::Text(text)) => protocol::decode(&text)
+                .unwrap_or_else(|e| panic!("{}: server sent {text:?}: {e}", self.name)),
+            other => panic!("{}: expected a text frame, got {other:?}", self.name),
+        }
+    }
+
+    /// The next frame as a protocol [`Message`].
+    pub async fn recv(&mut self) -> Message {
+        self.recv_within(WAIT).await
+    }
+
+    /// The next frame as a protocol [`Message`] if one has already arrived; never waits.
+    pub fn try_recv(&mut self) -> Option<Message> {
+        match self.ws.next().now_or_never()? {
+            Some(Ok(Frame::Text(text))) => Some(
+                protocol::decode(&text)
+                    .unwrap_or_else(|e| panic!("{}: server sent {text:?}: {e}", self.name)),
+            ),
+            other => panic!("{}: expected a text frame, got {other:?}", self.name),
+        }
+    }
+
+    /// Closes the socket as a page would, and waits until the server has dropped the
+    /// connection, which it does only after signing the user out.
+    pub async fn close(mut self) {
+        self.send_frame(Frame::Close(None)).await;
+        self.expect_end_within(WAIT).await;
+    }
+
+    /// Every message that arrives until none has for `quiet_ms` milliseconds.
+    pub async fn drain(&mut self, quiet_ms: u64) -> Vec<Message> {
+        let mut messages = Vec::new();
+        while let Ok(frame) = timeout(Duration::from_millis(quiet_ms), self.ws.next()).await {
+            match frame {
+                Some(Ok(Frame::Text(text))) => messages.push(
+                    protocol::decode(&text)
+                        .unwrap_or_else(|e| panic!("{}: server sent {text:?}: {e}", self.name)),
+                ),
+                other => panic!("{}: expected a text frame, got {other:?}", self.name),
+            }
+        }
+        messages
+    }
+
+    /// Asserts that nothing arrives for `ms` milliseconds.
+    pub async fn expect_silence(&mut self, ms: u64) {
+        if let Ok(frame) = timeout(Duration::from_millis(ms), self.ws.next()).await {
+            panic!("{}: expected silence, got {frame:?}", self.name);
+        }
+    }
+
+    /// Reads the next frame, which must be a Close; returns its code and reason.
+    pub async fn expect_close(&mut self) -> (u16, String) {
+        match self.next_frame_within(WAIT).await {
+            Some(Frame::Close(Some(close))) => (close.code.into(), close.reason.to_string()),
+            other => panic!("{}: expected a Close frame, got {other:?}", self.name),
+        }
+    }
+
+    /// Reads until the server has closed the connection (a Close frame alone is not enough:
+    /// the server drops the TCP connection only after signing the user out). Panics if it is
+    /// still open after `wait`. Returns how many frames were read on the way.
+    pub async fn expect_end_within(&mut self, wait: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut frames = 0;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => panic!("{}: socket still open after {wait:?}", self.name),
+                Ok(None | Some(Err(_))) => return frames,
+                Ok(Some(Ok(_))) => frames += 1,
+            }
+        }
+    }
+
+    /// The next frame must be an `error` for this user with `code`; returns its text.
+    pub async fn expect_error(&mut self, code: ErrorCode) -> String {
+        match self.recv().await {
+            Message::Error {
+                route,
+                code: got,
+                msg,
+            } => {
+                assert_eq!(got, code, "{}: error code (msg {msg:?})", self.name);
+                assert_eq!(route, Route::new(SYSTEM_USER, &self.name), "error route");
+                assert!(!msg.is_empty(), "{}: an error says why", self.name);
+                msg
+            }
+            other => panic!("{}: expected error {code:?}, got {other:?}", self.name),
+        }
+    }
+
+    /// The next frame must be a `hangup` from `from` with `reason`; returns its text.
+    pub async fn expect_hangup(&mut self, from: &str, reason: Reason) -> String {
+        self.expect_hangup_within(from, reason, WAIT).await
+    }
+
+    /// [`Client::expect_hangup`] within `wait`.
+    pub async fn expect_hangup_within(
+        &mut self,
+        from: &str,
+        reason: Reason,
+        wait: Duration,
+    ) -> String {
+        match self.recv_within(wait).await {
+            Message::Hangup {
+                route,
+                msg,
+                reason: got,
+            } => {
+                assert_eq!(route, Route::new(from, &self.name), "hangup route");
+                assert_eq!(got, Some(reason), "{}: hangup reason", self.name);
+                let msg = msg.unwrap_or_default();
+                assert!(!msg.is_empty(), "{}: a hangup says why", self.name);
+                msg
+            }
+            other => panic!("{}: expected hangup {reason:?}, got {other:?}", self.name),
+        }
+    }
+
+    /// The next frame must be a `call_back` from `from` with `reason`; returns its `msg`.
+    pub async fn expect_call_back(&mut self, from: &str, reason: Option<Reason>) -> String {
+        self.expect_call_back_within(from, reason, WAIT).await
+    }
+
+    /// [`Client::expect_call_back`] within `wait`.
+    pub async fn expect_call_back_within(
+        &mut self,
+        from: &str,
+        reason: Option<Reason>,
+        wait: Duration,
+    ) -> String {
+        match self.recv_within(wait).await {
+            Message::CallBack {
+                route,
+                msg,
+                reason: got,
+            } => {
+                assert_eq!(route, Route::new(from, &self.name), "call_back route");
+                assert_eq!(got, reason, "{}: call_back reason (msg {msg:?})", self.name);
+                assert!(!msg.is_empty(), "{}: call_back msg", self.name);
+                msg
+            }
+            other => panic!(
+                "{}: expected call_back {reason:?}, got {other:?}",
+                self.name
+            ),
+        }
+    }
+
+    /// The next frame must be a `call_start` from `from`.
+    pub async fn expect_call_start(&mut self, from: &str) {
+        match self.recv().await {
+            Message::CallStart { route, .. } => {
+                assert_eq!(route, Route::new(from, &self.name), "call_start route");
+            }
+            other => panic!(
+                "{}: expected call_start from {from}, got {other:?}",
+                self.name
+            ),
+        }
+    }
+
+    /// The next frame must be the server's `ringing` notice.
+    pub async fn expect_ringing(&mut self) {
+        let msg = self.recv().await;
+        let expected = Message::Ringing {
+            route: Route::new(SYSTEM_USER, &self.name),
+        };
+        assert_eq!(msg, expected, "{}: ringing", self.name);
+    }
+
+    /// Sends `call_start` to `to`.
+    pub async fn call(&mut self, to: &str) {
+        self.send_json(json!({"type": "call_start", "toUser": to}))
+            .await;
+    }
+
+    /// Sends `call_back` with `msg` to `to`.
+    pub async fn call_back(&mut self, to: &str, msg: &str) {
+        self.send_json(json!({"type": "call_back", "toUser": to, "msg": msg}))
+            .await;
+    }
+
+    /// Sends `hangup` to `to`.
+    pub async fn hangup(&mut self, to: &str) {
+        self.send_json(json!({"type": "hangup", "toUser": to}))
+            .await;
+    }
+}
+
+/// `caller` rings `callee`: the callee gets `call_start`, the caller `ringing`.
+pub async fn ring(caller: &mut Client, callee: &mut Client) {
+    caller.call(&callee.name).await;
+    callee.expect_call_start(&caller.name).await;
+    caller.expect_ringing().await;
+}
+
+/// Brings `caller` and `callee` into a call through the real protocol.
+pub async fn in_call(caller: &mut Client, callee: &mut Client) {
+    ring(caller, callee).await;
+    callee.call_back(&caller.name, ACCEPT).await;
+    let msg = caller.expect_call_back(&callee.name, None).await;
+    assert_eq!(msg, ACCEPT, "the callee accepted");
+}
+
+/// Checks that `a` and `b` are in a call with each other: an offer and an answer pass
+/// between them, stamped and intact.
+pub async fn relays(a: &mut Client, b: &mut Client) {
+    a.send_json(json!({"type": "offer", "toUser": b.name, "sdp": SDP}))
+        .await;
+    let expected = Message::Offer {
+        route: Route::new(&a.name, &b.name),
+        sdp: SDP.into(),
+    };
+    assert_eq!(b.recv().await, expected, "{} → {} offer", a.name, b.name);
+    b.send_json(json!({"type": "answer", "toUser": a.name, "sdp": SDP}))
+        .await;
+    let expected = Message::Answer {
+        route: Route::new(&b.name, &a.name),
+        sdp: SDP.into(),
+    };
+    assert_eq!(a.recv().await, expected, "{} → {} answer", b.name, a.name);
+}
+
+/// One HTTP/1.1 `GET path`; returns the status code and the raw rest of the response
+/// (headers and body).
+pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let exchange = async {
+        let mut tcp = TcpStream::connect(addr).await.expect("connect for HTTP");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        tcp.write_all(request.as_bytes())
+            .await
+            .expect("write the request");
+        let mut response = Vec::new();
+        tcp.read_to_end(&mut response)
+            .await
+            .expect("read the response");
+        String::from_utf8_lossy(&response).into_owned()
+    };
+    let response = timeout(WAIT, exchange)
+        .await
+        .unwrap_or_else(|_| panic!("GET {path} timed out"));
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("GET {path}: no status line in {response:?}"));
+    (status, response)
+}
