@@ -36,7 +36,7 @@ pub fn App() -> impl IntoView {
         <Title text=text::APP_NAME />
         <Router>
             <main>
-                <Routes fallback=|| view! { <p class="notice">"Page not found."</p> }>
+                <Routes fallback=|| view! { <p class="notice">{text::NOT_FOUND}</p> }>
                     <Route path=path!("/") view=HomePage />
                     // `/webrtc/NAME.html`, the original's page URL; the server answers a bad
                     // NAME with 400 before this renders.

@@ -88,8 +88,8 @@ pub struct PhoneView {
     /// The status line.
     pub status: RwSignal<String>,
     pub ended: RwSignal<Option<Ended>>,
-    /// Whether the local preview has video (false when calling with audio only).
-    pub local_video: RwSignal<bool>,
+    /// The camera could not be opened, so this side of the call is audio only.
+    pub audio_only: RwSignal<bool>,
 }
 
 impl PhoneView {
@@ -99,7 +99,7 @@ impl PhoneView {
             peer: RwSignal::new(None),
             status: RwSignal::new(crate::text::CONNECTING.to_owned()),
             ended: RwSignal::new(None),
-            local_video: RwSignal::new(false),
+            audio_only: RwSignal::new(false),
         }
     }
 }

@@ -16,13 +16,14 @@ pub const DECLINE: &str = "Decline";
 pub const CANCEL: &str = "Cancel";
 pub const HANG_UP: &str = "Hang up";
 pub const YOU: &str = "You";
+pub const YOU_AUDIO_ONLY: &str = "You (no camera: audio only)";
+pub const NOT_FOUND: &str = "Page not found.";
 
 pub const CONNECTING: &str = "Connecting…";
 pub const READY: &str = "Ready. Type a name and press Video call.";
 pub const NAME_IN_USE: &str =
     "That name is in use in another window. Close it or pick another name.";
 pub const DISCONNECTED: &str = "Lost the connection to the server. Reload the page to reconnect.";
-pub const CAMERA_FAILED_AUDIO_ONLY: &str = "No camera available: calling with audio only.";
 pub const NO_MEDIA_SELF: &str =
     "No camera or microphone available, so you cannot take or make calls.";
 pub const ENTER_NAME: &str = "Type the name of the person to call.";

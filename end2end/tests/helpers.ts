@@ -71,21 +71,42 @@ function instrument() {
   }
 }
 
+/** A kind of device a person's browser lacks, for `open(who, { lacks })`. */
+export type Device = 'audio' | 'video';
+
+/**
+ * Runs in a page after `instrument`: getUserMedia fails as it does on a machine without
+ * these devices (NotFoundError) whenever a request includes one of them.
+ */
+function withoutDevices(lacks: Device[]) {
+  const devices = navigator.mediaDevices;
+  const getUserMedia = devices.getUserMedia.bind(devices);
+  devices.getUserMedia = async (constraints?: MediaStreamConstraints) => {
+    if (lacks.some((kind) => constraints?.[kind])) {
+      throw new DOMException('Requested device not found', 'NotFoundError');
+    }
+    return getUserMedia(constraints);
+  };
+}
+
 /**
  * `open('alice')` opens alice's call page in a fresh browser context. Names get a suffix
  * unique to the test, so tests never meet each other's users; within one test the same
  * `who` always means the same name (opening it twice is the name-in-use case).
  */
-export const test = base.extend<{ open: (who: string) => Promise<Person> }>({
+export const test = base.extend<{
+  open: (who: string, options?: { lacks?: Device[] }) => Promise<Person>;
+}>({
   open: async ({ browser }, use, testInfo) => {
     const tag = Math.random().toString(36).slice(2, 8);
     const contexts: BrowserContext[] = [];
     const consoleLines: string[] = [];
-    await use(async (who) => {
+    await use(async (who, { lacks = [] } = {}) => {
       const name = `${who}-${tag}`;
       const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
       contexts.push(context);
       await context.addInitScript(instrument);
+      if (lacks.length > 0) await context.addInitScript(withoutDevices, lacks);
       const page = await context.newPage();
       page.on('console', (m) => consoleLines.push(`[${name}] ${m.type()}: ${m.text()}`));
       page.on('pageerror', (e) => consoleLines.push(`[${name}] page error: ${e.message}`));
@@ -112,11 +133,14 @@ export async function expectState(p: Person, phase: Phase, reason?: Reason, time
   await expect
     .poll(
       () =>
-        status(p).evaluate(
-          (el: HTMLElement) => ({ phase: el.dataset.phase, reason: el.dataset.reason ?? '' }),
-          undefined,
-          { timeout: 2_000 }, // a missing #status fails this try, not the whole poll
-        ),
+        status(p)
+          .evaluate(
+            (el: HTMLElement) => ({ phase: el.dataset.phase, reason: el.dataset.reason ?? '' }),
+            undefined,
+            { timeout: 2_000 },
+          )
+          // A slow or missing #status fails this try, not the whole poll.
+          .catch((e: Error) => ({ phase: `unreadable: ${e.message.split('\n')[0]}`, reason: '' })),
       { message: `${p.name}'s #status data-phase/data-reason`, timeout },
     )
     .toMatchObject(want);

@@ -19,3 +19,20 @@ test('the call page exists only for valid names', async ({ request }) => {
   expect((await request.get('/webrtc/a%20b.html')).status()).toBe(400);
   expect((await request.get('/webrtc/alice.html')).status()).toBe(200);
 });
+
+test('the home page opens the call page of the name picked, and refuses a bad one', async ({
+  page,
+}) => {
+  await page.goto('/');
+  await page.locator('#name').fill('a b');
+  await page.getByRole('button', { name: 'Open' }).click();
+  await expect(page.getByRole('alert')).toContainText('Invalid name');
+  await expect(page).toHaveURL(/\/$/);
+
+  const name = `张三-${Math.random().toString(36).slice(2, 6)}`;
+  await page.locator('#name').fill(name);
+  await page.getByRole('button', { name: 'Open' }).click();
+  await expect(page).toHaveURL(new RegExp(`/webrtc/${encodeURIComponent(name)}\\.html$`));
+  await expect(page.locator('#status')).toHaveAttribute('data-phase', 'idle');
+  await expect(page.locator('.me')).toHaveText(name);
+});

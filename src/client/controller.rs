@@ -213,10 +213,7 @@ impl Controller {
     async fn open_media(&mut self) -> Option<LocalMedia> {
         match LocalMedia::open().await {
             Ok(media) => {
-                self.view.local_video.set(media.has_video);
-                if !media.has_video {
-                    self.view.status.set(text::CAMERA_FAILED_AUDIO_ONLY.into());
-                }
+                self.view.audio_only.set(!media.has_video);
                 self.show(&self.screens.local, Some(&media.stream));
                 Some(media)
             }
@@ -454,6 +451,7 @@ impl Controller {
         // Dropping the call stops every local track and closes the peer connection.
         self.call = Line::None;
         self.generation += 1;
+        self.view.audio_only.set(false);
         self.show(&self.screens.local, None);
         self.show(&self.screens.remote, None);
     }

@@ -7,11 +7,15 @@ use crate::text;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+/// What a name's path segment escapes: everything but ASCII letters, digits and the
+/// punctuation names may hold, so `alice-2` stays readable and `张三` is UTF-8 escaped.
+const NAME_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
 
 /// The page's path for `name`.
 pub fn page_path(name: &UserName) -> String {
-    let encoded =
-        percent_encoding::utf8_percent_encode(name.as_str(), percent_encoding::NON_ALPHANUMERIC);
+    let encoded = utf8_percent_encode(name.as_str(), NAME_SEGMENT);
     format!("/webrtc/{encoded}.html")
 }
 
@@ -19,7 +23,7 @@ pub fn page_path(name: &UserName) -> String {
 pub fn CallPage() -> impl IntoView {
     let segment = use_params_map().with_untracked(|p| p.get("segment").unwrap_or_default());
     let raw = segment.strip_suffix(".html").unwrap_or(&segment);
-    let raw = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    let raw = percent_decode_str(raw).decode_utf8_lossy();
     match UserName::parse(&raw) {
         Ok(name) => view! { <Phone name /> }.into_any(),
         // The server answers 400 before this; a client-side navigation can still get here.
@@ -49,6 +53,13 @@ fn Phone(name: UserName) -> impl IntoView {
     });
     let phase = move || view.phase.get().as_str();
     let remote_label = move || view.peer.get().unwrap_or_default();
+    let local_label = move || {
+        if view.audio_only.get() {
+            text::YOU_AUDIO_ONLY.to_owned()
+        } else {
+            text::YOU.to_owned()
+        }
+    };
     view! {
         <Title text=format!("{name} · {}", text::APP_NAME) />
         <section class="phone" data-phase=phase>
@@ -59,7 +70,7 @@ fn Phone(name: UserName) -> impl IntoView {
             <StatusLine view />
             <div class="stage">
                 <VideoTile id="remoteVideo" node_ref=remote muted=false label=Signal::derive(remote_label) />
-                <VideoTile id="localVideo" node_ref=local muted=true label=Signal::derive(|| text::YOU.to_owned()) />
+                <VideoTile id="localVideo" node_ref=local muted=true label=Signal::derive(local_label) />
             </div>
             <CallControls view act />
         </section>

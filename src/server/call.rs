@@ -6,7 +6,7 @@
 //! call frames pass only between the two parties of a call, busy / cancel / timeout / gone
 //! end rings and calls, and each side is told why.
 
-use crate::protocol::{ACCEPT, ErrorCode, Message, Reason, Route, SYSTEM_USER, UserName};
+use crate::protocol::{ACCEPT, DECLINE, ErrorCode, Message, Reason, Route, SYSTEM_USER, UserName};
 use crate::text;
 use std::collections::HashMap;
 
@@ -261,56 +261,38 @@ impl Calls {
         route: &Route,
         reason: Option<Reason>,
     ) -> Vec<Effect> {
-        if let Some(other) = other_party(state)
-            && let Some(refused) = misaddressed(from, route, other)
-        {
+        let Some(other) = other_party(state).cloned() else {
+            return vec![no_call(from, "hangup")];
+        };
+        if let Some(refused) = misaddressed(from, route, &other) {
             return vec![refused];
         }
+        self.set_idle(from);
+        self.set_idle(&other);
         // Only "no media" is the page's to say; every other reason follows from the state.
-        let no_media = reason == Some(Reason::NoMedia);
+        let reason = |otherwise| match reason {
+            Some(Reason::NoMedia) => Reason::NoMedia,
+            _ => otherwise,
+        };
         match state {
-            State::Idle => vec![no_call(from, "hangup")],
-            State::RingingOut { to, .. } => {
-                let to = to.clone();
-                self.set_idle(from);
-                self.set_idle(&to);
-                let reason = if no_media {
-                    Reason::NoMedia
-                } else {
-                    Reason::Cancelled
-                };
-                vec![hangup(from.as_str(), &to, reason, from)]
-            }
             // A hang-up while it rings here declines, as an original page would mean it.
-            State::RingingIn { from: caller } => {
-                let caller = caller.clone();
-                self.set_idle(from);
-                self.set_idle(&caller);
-                let reason = if no_media {
-                    Reason::NoMedia
-                } else {
-                    Reason::Declined
-                };
-                vec![Effect::Send {
-                    to: caller.clone(),
-                    msg: Message::CallBack {
-                        route: Route::new(from.as_str(), caller.as_str()),
-                        msg: crate::protocol::DECLINE.into(),
-                        reason: Some(reason),
-                    },
-                }]
+            State::RingingIn { .. } => vec![Effect::Send {
+                to: other.clone(),
+                msg: Message::CallBack {
+                    route: Route::new(from.as_str(), other.as_str()),
+                    msg: DECLINE.into(),
+                    reason: Some(reason(Reason::Declined)),
+                },
+            }],
+            State::RingingOut { .. } => {
+                vec![hangup(
+                    from.as_str(),
+                    &other,
+                    reason(Reason::Cancelled),
+                    from,
+                )]
             }
-            State::InCall { with } => {
-                let with = with.clone();
-                self.set_idle(from);
-                self.set_idle(&with);
-                let reason = if no_media {
-                    Reason::NoMedia
-                } else {
-                    Reason::HungUp
-                };
-                vec![hangup(from.as_str(), &with, reason, from)]
-            }
+            _ => vec![hangup(from.as_str(), &other, reason(Reason::HungUp), from)],
         }
     }
 
