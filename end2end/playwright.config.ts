@@ -54,6 +54,9 @@ export default defineConfig({
       LEPTOS_SITE_PKG_DIR: 'pkg',
       LEPTOS_OUTPUT_NAME: 'duet',
       DUET_SITE_ADDR: `127.0.0.1:${PORT}`,
+      // A one-second heartbeat: a page that did not answer the server's pings would be cut
+      // off three seconds into every test, so every call here also proves browsers answer.
+      DUET_HEARTBEAT_SECS: '1',
       RUST_LOG: process.env.RUST_LOG ?? 'info',
     },
     url: `${BASE_URL}/`,

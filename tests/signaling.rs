@@ -824,3 +824,46 @@ async fn a_page_written_for_the_original_server_completes_a_call() {
     let msg = back["msg"].as_str().unwrap_or_default();
     assert!(msg != ACCEPT && msg != DECLINE && !msg.is_empty(), "{back}");
 }
+
+/// Settings with a one-second heartbeat: a socket silent for three is gone.
+fn quick_heartbeat() -> Settings {
+    Settings {
+        heartbeat_secs: 1,
+        ..common::test_settings()
+    }
+}
+
+#[tokio::test]
+async fn a_page_that_falls_silent_is_signed_out_and_its_call_ends() {
+    let addr = start(quick_heartbeat()).await;
+    let mut alice = Client::connect(addr, "alice").await;
+    let mut bob = Client::connect(addr, "bob").await;
+    in_call(&mut alice, &mut bob).await;
+
+    // bob's phone loses its network: his socket stays open but never answers a ping.
+    let since = Instant::now();
+    let _silent_bob = bob;
+    alice
+        .expect_hangup_within(SYSTEM_USER, Reason::Gone, Duration::from_secs(6))
+        .await;
+    let after = since.elapsed();
+    assert!(
+        after >= Duration::from_millis(2500),
+        "signed out after {after:?}, before three heartbeats"
+    );
+
+    // The name is free again for bob's next page.
+    let mut bob = Client::connect(addr, "bob").await;
+    in_call(&mut alice, &mut bob).await;
+}
+
+#[tokio::test]
+async fn a_page_that_answers_pings_stays_signed_in() {
+    let addr = start(quick_heartbeat()).await;
+    let mut alice = Client::connect(addr, "alice").await;
+    let mut bob = Client::connect(addr, "bob").await;
+    // Five heartbeats of quiet, both reading and so answering pings.
+    tokio::join!(alice.expect_silence(5_000), bob.expect_silence(5_000));
+    in_call(&mut alice, &mut bob).await;
+    relays(&mut alice, &mut bob).await;
+}

@@ -12,6 +12,8 @@ use tokio::sync::{Notify, mpsc};
 #[derive(Debug)]
 pub enum Outgoing {
     Text(String),
+    /// A heartbeat; the browser answers with a pong by itself.
+    Ping,
     /// Close the socket with this code and reason, then stop.
     Close(u16, &'static str),
 }
@@ -106,11 +108,6 @@ impl Hub {
         deliver(&inner, to, msg);
     }
 
-    /// How many users are online.
-    pub fn online(&self) -> usize {
-        self.lock().peers.len()
-    }
-
     fn ring_timeout(self: &Arc<Self>, caller: &UserName, ring: RingId) {
         let mut inner = self.lock();
         let effects = inner.calls.ring_timeout(caller, ring);
@@ -138,9 +135,7 @@ impl Hub {
             }
         }
     }
-}
 
-impl Hub {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock would be a bug in the call machine; the state it
         // left is still the best there is, so carry on with it rather than wedge every user.

@@ -7,6 +7,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+/// A socket that has sent nothing, not even a pong, for this many heartbeats is gone.
+pub const SILENT_BEATS: u32 = 3;
+
 /// The default settings file, relative to the working directory.
 pub const SETTINGS_FILE: &str = "Leptos.toml";
 
@@ -22,6 +25,9 @@ pub struct Settings {
     pub max_message_bytes: usize,
     /// Frames queued for one socket before its reader counts as stuck and is disconnected.
     pub send_queue: usize,
+    /// Seconds between the server's pings; a socket silent for [`SILENT_BEATS`] of them is
+    /// counted as gone, so a page that lost its network ends its call within that time.
+    pub heartbeat_secs: u64,
     /// STUN/TURN servers handed to every page. `DUET_ICE_SERVERS` takes them as JSON.
     pub ice_servers: Vec<IceServer>,
 }
@@ -33,6 +39,7 @@ impl Default for Settings {
             ring_timeout_secs: 30,
             max_message_bytes: 64 * 1024,
             send_queue: 256,
+            heartbeat_secs: 5,
             ice_servers: Vec::new(),
         }
     }
@@ -89,6 +96,7 @@ impl Settings {
             &mut settings.max_message_bytes,
         )?;
         override_number(&env, "DUET_SEND_QUEUE", &mut settings.send_queue)?;
+        override_number(&env, "DUET_HEARTBEAT_SECS", &mut settings.heartbeat_secs)?;
         if let Some(json) = env("DUET_ICE_SERVERS") {
             settings.ice_servers =
                 serde_json::from_str(&json).map_err(|err| SettingsError::IceServers {
@@ -100,6 +108,7 @@ impl Settings {
             ("ring_timeout_secs", settings.ring_timeout_secs as usize),
             ("max_message_bytes", settings.max_message_bytes),
             ("send_queue", settings.send_queue),
+            ("heartbeat_secs", settings.heartbeat_secs as usize),
         ] {
             if value == 0 {
                 return Err(SettingsError::Zero(key));
@@ -110,6 +119,10 @@ impl Settings {
 
     pub fn ring_timeout(&self) -> Duration {
         Duration::from_secs(self.ring_timeout_secs)
+    }
+
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_secs(self.heartbeat_secs)
     }
 }
 
@@ -152,6 +165,7 @@ mod tests {
         assert_eq!(shipped.site_addr, defaults.site_addr);
         assert_eq!(shipped.ring_timeout_secs, 30);
         assert_eq!(shipped.max_message_bytes, 65536);
+        assert_eq!(shipped.heartbeat_secs, defaults.heartbeat_secs);
         assert!(shipped.ice_servers.is_empty());
     }
 

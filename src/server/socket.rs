@@ -2,6 +2,7 @@
 //! and sign them out however the socket ends.
 
 use super::hub::{Hub, Outgoing};
+use super::settings::SILENT_BEATS;
 use crate::protocol::{self, ErrorCode, Message, Route, SYSTEM_USER, UserName, close};
 use axum::extract::ws::{CloseFrame, Message as Frame, Utf8Bytes, WebSocket};
 use futures::stream::{SplitSink, SplitStream};
@@ -9,6 +10,7 @@ use futures::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
 
 /// How long a closing socket gets to flush its last frames.
 const FLUSH: Duration = Duration::from_secs(2);
@@ -55,6 +57,7 @@ async fn send_task(mut sink: SplitSink<WebSocket, Frame>, mut queue: mpsc::Recei
     while let Some(out) = queue.recv().await {
         let frame = match out {
             Outgoing::Text(text) => Frame::Text(text.into()),
+            Outgoing::Ping => Frame::Ping(Default::default()),
             Outgoing::Close(code, reason) => {
                 let _ = sink.send(close_frame(code, reason)).await;
                 return;
@@ -67,15 +70,36 @@ async fn send_task(mut sink: SplitSink<WebSocket, Frame>, mut queue: mpsc::Recei
     let _ = sink.close().await;
 }
 
-/// Reads frames until the socket closes or breaks. A bad frame is answered and reading
-/// goes on; only a broken or oversized one ends the socket.
+/// Reads frames until the socket closes, breaks or falls silent. A bad frame is answered
+/// and reading goes on; only a broken or oversized one ends the socket. Pings go out every
+/// heartbeat, so a live page always has something (a pong) to say.
 async fn receive_loop(
     mut stream: SplitStream<WebSocket>,
     hub: &Arc<Hub>,
     name: &UserName,
     closer: mpsc::Sender<Outgoing>,
 ) {
-    while let Some(frame) = stream.next().await {
+    let beat = hub.settings().heartbeat();
+    let mut heartbeat = tokio::time::interval_at(Instant::now() + beat, beat);
+    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut heard = Instant::now();
+    loop {
+        let frame = tokio::select! {
+            frame = stream.next() => match frame {
+                Some(frame) => frame,
+                None => return,
+            },
+            _ = heartbeat.tick() => {
+                if heard.elapsed() >= beat * SILENT_BEATS {
+                    // A phone that lost its network never closes its socket.
+                    tracing::info!(user = %name, silent = ?heard.elapsed(), "closing a silent socket");
+                    return;
+                }
+                let _ = closer.try_send(Outgoing::Ping);
+                continue;
+            }
+        };
+        heard = Instant::now();
         match frame {
             Ok(Frame::Text(text)) => match protocol::decode(&text) {
                 Ok(msg) => hub.handle(name, msg),

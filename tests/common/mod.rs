@@ -116,11 +116,16 @@ impl Client {
 
     /// The next frame of any kind, or `None` once the socket has ended (closed, reset or
     /// broken). Panics if nothing comes within `wait`.
+    /// The server's heartbeat pings are skipped (tungstenite answers them).
     pub async fn next_frame_within(&mut self, wait: Duration) -> Option<Frame> {
-        match timeout(wait, self.ws.next()).await {
-            Ok(Some(Ok(frame))) => Some(frame),
-            Ok(Some(Err(_)) | None) => None,
-            Err(_) => panic!("{}: no frame within {wait:?}", self.name),
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Ok(Some(Ok(Frame::Ping(_)))) => continue,
+                Ok(Some(Ok(frame))) => return Some(frame),
+                Ok(Some(Err(_)) | None) => return None,
+                Err(_) => panic!("{}: no frame within {wait:?}", self.name),
+            }
         }
     }
 
@@ -175,6 +180,7 @@ impl Client {
         let mut messages = Vec::new();
         while let Ok(frame) = timeout(Duration::from_millis(quiet_ms), self.ws.next()).await {
             match frame {
+                Some(Ok(Frame::Ping(_))) => {}
                 Some(Ok(Frame::Text(text))) => messages.push(
                     protocol::decode(&text)
                         .unwrap_or_else(|e| panic!("{}: server sent {text:?}: {e}", self.name)),
@@ -185,10 +191,14 @@ impl Client {
         messages
     }
 
-    /// Asserts that nothing arrives for `ms` milliseconds.
+    /// Asserts that nothing but heartbeats arrives for `ms` milliseconds. Reading on
+    /// meanwhile, the client answers the server's pings, as a browser does.
     pub async fn expect_silence(&mut self, ms: u64) {
-        if let Ok(frame) = timeout(Duration::from_millis(ms), self.ws.next()).await {
-            panic!("{}: expected silence, got {frame:?}", self.name);
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+        while let Ok(frame) = tokio::time::timeout_at(deadline, self.ws.next()).await {
+            if !matches!(frame, Some(Ok(Frame::Ping(_)))) {
+                panic!("{}: expected silence, got {frame:?}", self.name);
+            }
         }
     }
 
