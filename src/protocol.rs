@@ -332,6 +332,15 @@ impl Message {
         }
     }
 
+    /// server → `to`: the frame `to` sent was refused for `code`, explained in `msg`.
+    pub fn error(to: &UserName, code: ErrorCode, msg: String) -> Self {
+        Message::Error {
+            route: Route::new(SYSTEM_USER, to.as_str()),
+            code,
+            msg,
+        }
+    }
+
     /// Whether only the server may send this type.
     pub fn is_server_only(&self) -> bool {
         matches!(

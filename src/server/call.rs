@@ -371,11 +371,7 @@ fn no_call(from: &UserName, kind: &str) -> Effect {
 fn error(to: &UserName, code: ErrorCode, msg: String) -> Effect {
     Effect::Send {
         to: to.clone(),
-        msg: Message::Error {
-            route: Route::new(SYSTEM_USER, to.as_str()),
-            code,
-            msg,
-        },
+        msg: Message::error(to, code, msg),
     }
 }
 

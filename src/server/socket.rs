@@ -3,7 +3,8 @@
 
 use super::hub::{Hub, Outgoing};
 use super::settings::SILENT_BEATS;
-use crate::protocol::{self, ErrorCode, Message, Route, SYSTEM_USER, UserName, close};
+use crate::protocol::{self, ErrorCode, Message, UserName, close};
+use crate::text::NAME_IN_USE;
 use axum::extract::ws::{CloseFrame, Message as Frame, Utf8Bytes, WebSocket};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
@@ -22,11 +23,7 @@ pub async fn handle_socket(socket: WebSocket, hub: Arc<Hub>, name: UserName) {
         Ok(session) => session,
         Err(in_use) => {
             tracing::info!(user = %name, "refused a second socket: {in_use}");
-            let notice = Message::Error {
-                route: Route::new(SYSTEM_USER, name.as_str()),
-                code: ErrorCode::NameInUse,
-                msg: crate::text::NAME_IN_USE.into(),
-            };
+            let notice = Message::error(&name, ErrorCode::NameInUse, NAME_IN_USE.into());
             let _ = sink.send(Frame::Text(notice.to_json().into())).await;
             let _ = sink
                 .send(close_frame(close::NAME_IN_USE, close::NAME_IN_USE_REASON))
@@ -106,13 +103,13 @@ async fn receive_loop(
                 Err(err) => {
                     // Logged without the frame: it may hold someone's SDP.
                     tracing::debug!(user = %name, code = ?err.code(), bytes = text.len(), "refused a frame");
-                    hub.notify(name, &refusal(name, err.code(), err.to_string()));
+                    hub.notify(name, &Message::error(name, err.code(), err.to_string()));
                 }
             },
             Ok(Frame::Binary(bytes)) => {
                 tracing::debug!(user = %name, bytes = bytes.len(), "refused a binary frame");
                 let why = "binary frames are not supported: send JSON text".to_owned();
-                hub.notify(name, &refusal(name, ErrorCode::Binary, why));
+                hub.notify(name, &Message::error(name, ErrorCode::Binary, why));
             }
             Ok(Frame::Close(_)) => return,
             // axum answers pings itself.
@@ -140,14 +137,6 @@ fn is_too_big(err: &axum::Error) -> bool {
         source = e.source();
     }
     false
-}
-
-fn refusal(to: &UserName, code: ErrorCode, msg: String) -> Message {
-    Message::Error {
-        route: Route::new(SYSTEM_USER, to.as_str()),
-        code,
-        msg,
-    }
 }
 
 fn close_frame(code: u16, reason: &'static str) -> Frame {
