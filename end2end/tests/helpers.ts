@@ -3,6 +3,7 @@
 // <video> size) rather than what the page claims.
 import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
 import { BASE_URL } from '../address';
+import { originalPageServer } from './original-page';
 
 export { expect };
 
@@ -95,13 +96,13 @@ function withoutDevices(lacks: Device[]) {
  * `who` always means the same name (opening it twice is the name-in-use case).
  */
 export const test = base.extend<{
-  open: (who: string, options?: { lacks?: Device[] }) => Promise<Person>;
+  open: (who: string, options?: { lacks?: Device[]; original?: boolean }) => Promise<Person>;
 }>({
   open: async ({ browser }, use, testInfo) => {
     const tag = Math.random().toString(36).slice(2, 8);
     const contexts: BrowserContext[] = [];
     const consoleLines: string[] = [];
-    await use(async (who, { lacks = [] } = {}) => {
+    await use(async (who, { lacks = [], original = false } = {}) => {
       const name = `${who}-${tag}`;
       const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
       contexts.push(context);
@@ -110,8 +111,13 @@ export const test = base.extend<{
       const page = await context.newPage();
       page.on('console', (m) => consoleLines.push(`[${name}] ${m.type()}: ${m.text()}`));
       page.on('pageerror', (e) => consoleLines.push(`[${name}] page error: ${e.message}`));
-      const response = await page.goto(`${BASE_URL}/webrtc/${name}.html`);
-      expect(response?.status(), `GET /webrtc/${name}.html`).toBe(200);
+      // `original`: the original demo's page instead of duet's, talking to this server.
+      const url = original
+        ? `${await originalPageServer()}/${name}.html?server=${new URL(BASE_URL).host}`
+        : `${BASE_URL}/webrtc/${name}.html`;
+      if (original) page.on('dialog', (dialog) => dialog.accept());
+      const response = await page.goto(url);
+      expect(response?.status(), `GET ${url}`).toBe(200);
       return { name, context, page };
     });
     if (testInfo.status !== testInfo.expectedStatus) {
