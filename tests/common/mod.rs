@@ -129,13 +129,25 @@ impl Client {
         }
     }
 
-    /// The next text frame as plain JSON, within `wait`.
-    pub async fn recv_json_within(&mut self, wait: Duration) -> Value {
+    /// The next frame, which must be text, within `wait`.
+    async fn recv_text_within(&mut self, wait: Duration) -> String {
         match self.next_frame_within(wait).await {
-            Some(Frame::Text(text)) => serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{}: server sent non-JSON {text:?}: {e}", self.name)),
+            Some(Frame::Text(text)) => text.to_string(),
             other => panic!("{}: expected a text frame, got {other:?}", self.name),
         }
+    }
+
+    /// A frame the server sent, as a protocol [`Message`].
+    fn decode(&self, text: &str) -> Message {
+        protocol::decode(text)
+            .unwrap_or_else(|e| panic!("{}: server sent {text:?}: {e}", self.name))
+    }
+
+    /// The next text frame as plain JSON, within `wait`.
+    pub async fn recv_json_within(&mut self, wait: Duration) -> Value {
+        let text = self.recv_text_within(wait).await;
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{}: server sent non-JSON {text:?}: {e}", self.name))
     }
 
     /// The next text frame as plain JSON.
@@ -145,11 +157,8 @@ impl Client {
 
     /// The next frame as a protocol [`Message`], within `wait`.
     pub async fn recv_within(&mut self, wait: Duration) -> Message {
-        match self.next_frame_within(wait).await {
-            Some(Frame::Text(text)) => protocol::decode(&text)
-                .unwrap_or_else(|e| panic!("{}: server sent {text:?}: {e}", self.name)),
-            other => panic!("{}: expected a text frame, got {other:?}", self.name),
-        }
+        let text = self.recv_text_within(wait).await;
+        self.decode(&text)
     }
 
     /// The next frame as a protocol [`Message`].
@@ -160,10 +169,7 @@ impl Client {
     /// The next frame as a protocol [`Message`] if one has already arrived; never waits.
     pub fn try_recv(&mut self) -> Option<Message> {
         match self.ws.next().now_or_never()? {
-            Some(Ok(Frame::Text(text))) => Some(
-                protocol::decode(&text)
-                    .unwrap_or_else(|e| panic!("{}: server sent {text:?}: {e}", self.name)),
-            ),
+            Some(Ok(Frame::Text(text))) => Some(self.decode(&text)),
             other => panic!("{}: expected a text frame, got {other:?}", self.name),
         }
     }
@@ -181,10 +187,7 @@ impl Client {
         while let Ok(frame) = timeout(Duration::from_millis(quiet_ms), self.ws.next()).await {
             match frame {
                 Some(Ok(Frame::Ping(_))) => {}
-                Some(Ok(Frame::Text(text))) => messages.push(
-                    protocol::decode(&text)
-                        .unwrap_or_else(|e| panic!("{}: server sent {text:?}: {e}", self.name)),
-                ),
+                Some(Ok(Frame::Text(text))) => messages.push(self.decode(&text)),
                 other => panic!("{}: expected a text frame, got {other:?}", self.name),
             }
         }
