@@ -73,20 +73,14 @@ impl Calls {
         let Some(state) = self.users.remove(name) else {
             return Vec::new();
         };
+        let Some(other) = other_party(&state) else {
+            return Vec::new();
+        };
+        self.set_idle(other);
         match state {
-            State::Idle => Vec::new(),
-            State::RingingOut { to, .. } => {
-                self.set_idle(&to);
-                vec![hangup(SYSTEM_USER, &to, Reason::Gone, name)]
-            }
-            State::RingingIn { from } => {
-                self.set_idle(&from);
-                vec![refusal(&from, Reason::Gone, name)]
-            }
-            State::InCall { with } => {
-                self.set_idle(&with);
-                vec![hangup(SYSTEM_USER, &with, Reason::Gone, name)]
-            }
+            // The caller waits on a call_back: an original page shows its text.
+            State::RingingIn { .. } => vec![refusal(other, Reason::Gone, name)],
+            _ => vec![hangup(SYSTEM_USER, other, Reason::Gone, name)],
         }
     }
 
