@@ -37,7 +37,14 @@ async fn main() -> std::process::ExitCode {
     };
     // The real port, in case the settings asked for port 0.
     let addr = listener.local_addr().unwrap_or(addr);
-    let app = router(settings, leptos_options);
+    let database = settings.database();
+    let app = match router(settings, leptos_options) {
+        Ok(app) => app,
+        Err(err) => {
+            eprintln!("duet: opening the chat database {}: {err}", database.display());
+            return ExitCode::from(1);
+        }
+    };
     println!("duet is listening on http://{addr}/");
     if addr.ip().is_unspecified() {
         println!("  on this machine: http://127.0.0.1:{}/", addr.port());

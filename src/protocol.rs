@@ -9,6 +9,12 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub mod chat;
+pub use chat::{
+    ChatKind, ChatMessage, Conversation, ConversationSummary, Delivery, GroupName, Presence,
+    PresenceEntry,
+};
+
 /// The sender name of the server's own notices. No user can take it.
 pub const SYSTEM_USER: &str = "duet";
 
@@ -187,6 +193,16 @@ pub enum ErrorCode {
     WrongPeer,
     /// Another socket holds this name; this one is closed next (code 4409).
     NameInUse,
+    /// A chat message longer than the server's `max_chat_chars`; it was not stored.
+    TooLong,
+    /// More chat frames than the per-socket rate limit allows; this one was dropped.
+    RateLimited,
+    /// A conversation this user is not a member of (or a group that does not exist).
+    NotMember,
+    /// A group of that name already exists.
+    GroupExists,
+    /// The server could not store or read chat; nothing was stored, try again.
+    Storage,
     /// An error from a newer server that this build does not know.
     #[serde(other)]
     Other,
@@ -272,6 +288,126 @@ pub enum Message {
         route: Route,
         code: ErrorCode,
         msg: String,
+        /// The client id of the refused `chat_send`, so the page can mark that message.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+
+    // --- chat and presence -------------------------------------------------------------
+    /// page → server: this page shows chat. The server answers with `presence` (everyone
+    /// online), `conversations`, and every message not yet delivered here, then keeps the
+    /// page up to date. A page that never sends it (the original) only makes calls.
+    #[serde(rename = "sync")]
+    Sync {
+        #[serde(flatten)]
+        route: Route,
+    },
+    /// server → page: who is online and how (`full`: the whole list, else changes).
+    #[serde(rename = "presence")]
+    Presence {
+        #[serde(flatten)]
+        route: Route,
+        users: Vec<PresenceEntry>,
+        full: bool,
+    },
+    /// server → page: this user's conversations, with unread counts.
+    #[serde(rename = "conversations")]
+    Conversations {
+        #[serde(flatten)]
+        route: Route,
+        conversations: Vec<ConversationSummary>,
+    },
+    /// page → server: store `text` in `conversation`. `id` is the page's own id for it:
+    /// sending the same id again stores nothing new.
+    #[serde(rename = "chat_send")]
+    ChatSend {
+        #[serde(flatten)]
+        route: Route,
+        id: String,
+        conversation: Conversation,
+        text: String,
+    },
+    /// server → sender: the message with client id `id` is stored (committed).
+    #[serde(rename = "chat_ack")]
+    ChatAck {
+        #[serde(flatten)]
+        route: Route,
+        id: String,
+        message: ChatMessage,
+    },
+    /// server → page: new messages for this user, oldest first.
+    #[serde(rename = "chat")]
+    Chat {
+        #[serde(flatten)]
+        route: Route,
+        messages: Vec<ChatMessage>,
+    },
+    /// page → server: these messages reached this page.
+    #[serde(rename = "chat_received")]
+    ChatReceived {
+        #[serde(flatten)]
+        route: Route,
+        ids: Vec<i64>,
+    },
+    /// server → sender: these messages of yours reached every recipient's page.
+    #[serde(rename = "chat_delivered")]
+    ChatDelivered {
+        #[serde(flatten)]
+        route: Route,
+        ids: Vec<i64>,
+    },
+    /// page → server: the user has read `conversation` up to message `upto`.
+    #[serde(rename = "chat_read")]
+    ChatRead {
+        #[serde(flatten)]
+        route: Route,
+        conversation: Conversation,
+        upto: i64,
+    },
+    /// page → server: a page of `conversation`'s history, the newest messages older than
+    /// `before` (the newest of all without it).
+    #[serde(rename = "history")]
+    History {
+        #[serde(flatten)]
+        route: Route,
+        conversation: Conversation,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// server → page: the answer to `history`, newest first; `more` if older ones exist.
+    #[serde(rename = "history_page")]
+    HistoryPage {
+        #[serde(flatten)]
+        route: Route,
+        conversation: Conversation,
+        messages: Vec<ChatMessage>,
+        more: bool,
+    },
+    /// page → server: create `group` with the sender and `members` in it.
+    #[serde(rename = "group_create")]
+    GroupCreate {
+        #[serde(flatten)]
+        route: Route,
+        group: GroupName,
+        members: Vec<UserName>,
+    },
+    /// page → server: add `members` to `group` (the sender must be a member).
+    #[serde(rename = "group_add")]
+    GroupAdd {
+        #[serde(flatten)]
+        route: Route,
+        group: GroupName,
+        members: Vec<UserName>,
+    },
+    /// server → every member: `group` exists with these members.
+    #[serde(rename = "group")]
+    Group {
+        #[serde(flatten)]
+        route: Route,
+        group: GroupName,
+        members: Vec<UserName>,
     },
 }
 
@@ -286,6 +422,20 @@ pub const KNOWN_TYPES: &[&str] = &[
     "welcome",
     "ringing",
     "error",
+    "sync",
+    "presence",
+    "conversations",
+    "chat_send",
+    "chat_ack",
+    "chat",
+    "chat_received",
+    "chat_delivered",
+    "chat_read",
+    "history",
+    "history_page",
+    "group_create",
+    "group_add",
+    "group",
 ];
 
 impl Message {
@@ -299,7 +449,21 @@ impl Message {
             | Message::Hangup { route, .. }
             | Message::Welcome { route, .. }
             | Message::Ringing { route }
-            | Message::Error { route, .. } => route,
+            | Message::Error { route, .. }
+            | Message::Sync { route }
+            | Message::Presence { route, .. }
+            | Message::Conversations { route, .. }
+            | Message::ChatSend { route, .. }
+            | Message::ChatAck { route, .. }
+            | Message::Chat { route, .. }
+            | Message::ChatReceived { route, .. }
+            | Message::ChatDelivered { route, .. }
+            | Message::ChatRead { route, .. }
+            | Message::History { route, .. }
+            | Message::HistoryPage { route, .. }
+            | Message::GroupCreate { route, .. }
+            | Message::GroupAdd { route, .. }
+            | Message::Group { route, .. } => route,
         }
     }
 
@@ -313,7 +477,21 @@ impl Message {
             | Message::Hangup { route, .. }
             | Message::Welcome { route, .. }
             | Message::Ringing { route }
-            | Message::Error { route, .. } => route,
+            | Message::Error { route, .. }
+            | Message::Sync { route }
+            | Message::Presence { route, .. }
+            | Message::Conversations { route, .. }
+            | Message::ChatSend { route, .. }
+            | Message::ChatAck { route, .. }
+            | Message::Chat { route, .. }
+            | Message::ChatReceived { route, .. }
+            | Message::ChatDelivered { route, .. }
+            | Message::ChatRead { route, .. }
+            | Message::History { route, .. }
+            | Message::HistoryPage { route, .. }
+            | Message::GroupCreate { route, .. }
+            | Message::GroupAdd { route, .. }
+            | Message::Group { route, .. } => route,
         }
     }
 
@@ -329,6 +507,20 @@ impl Message {
             Message::Welcome { .. } => "welcome",
             Message::Ringing { .. } => "ringing",
             Message::Error { .. } => "error",
+            Message::Sync { .. } => "sync",
+            Message::Presence { .. } => "presence",
+            Message::Conversations { .. } => "conversations",
+            Message::ChatSend { .. } => "chat_send",
+            Message::ChatAck { .. } => "chat_ack",
+            Message::Chat { .. } => "chat",
+            Message::ChatReceived { .. } => "chat_received",
+            Message::ChatDelivered { .. } => "chat_delivered",
+            Message::ChatRead { .. } => "chat_read",
+            Message::History { .. } => "history",
+            Message::HistoryPage { .. } => "history_page",
+            Message::GroupCreate { .. } => "group_create",
+            Message::GroupAdd { .. } => "group_add",
+            Message::Group { .. } => "group",
         }
     }
 
@@ -338,6 +530,17 @@ impl Message {
             route: Route::new(SYSTEM_USER, to.as_str()),
             code,
             msg,
+            id: None,
+        }
+    }
+
+    /// server → `to`: their `chat_send` with client id `id` was refused, not stored.
+    pub fn chat_error(to: &UserName, code: ErrorCode, msg: String, id: Option<String>) -> Self {
+        Message::Error {
+            route: Route::new(SYSTEM_USER, to.as_str()),
+            code,
+            msg,
+            id,
         }
     }
 
@@ -345,7 +548,30 @@ impl Message {
     pub fn is_server_only(&self) -> bool {
         matches!(
             self,
-            Message::Welcome { .. } | Message::Ringing { .. } | Message::Error { .. }
+            Message::Welcome { .. }
+                | Message::Ringing { .. }
+                | Message::Error { .. }
+                | Message::Presence { .. }
+                | Message::Conversations { .. }
+                | Message::ChatAck { .. }
+                | Message::Chat { .. }
+                | Message::ChatDelivered { .. }
+                | Message::HistoryPage { .. }
+                | Message::Group { .. }
+        )
+    }
+
+    /// Whether this is a chat or presence frame a page sends (handled apart from calls).
+    pub fn is_chat_request(&self) -> bool {
+        matches!(
+            self,
+            Message::Sync { .. }
+                | Message::ChatSend { .. }
+                | Message::ChatReceived { .. }
+                | Message::ChatRead { .. }
+                | Message::History { .. }
+                | Message::GroupCreate { .. }
+                | Message::GroupAdd { .. }
         )
     }
 

@@ -2,6 +2,7 @@
 //! every duet extension.
 
 use super::*;
+use super::chat::GroupNameError;
 use serde_json::{Value, json};
 
 /// Parses `raw`, writes it back, and checks nothing was lost or invented.
@@ -173,4 +174,65 @@ fn names() {
     assert_eq!(UserName::parse("a/b"), Err(NameError::BadChar('/')));
     assert_eq!(UserName::parse("<script>"), Err(NameError::BadChar('<')));
     assert_eq!(UserName::parse(SYSTEM_USER), Err(NameError::Reserved));
+}
+
+#[test]
+fn chat_frames_have_their_documented_shape() {
+    let sent = decode(
+        r#"{"type":"chat_send","id":"c1","conversation":{"user":"bob"},"text":"<b>hi</b>"}"#,
+    )
+    .expect("a chat_send");
+    let Message::ChatSend {
+        id,
+        conversation,
+        text,
+        ..
+    } = &sent
+    else {
+        panic!("decoded as {sent:?}");
+    };
+    assert_eq!(id, "c1");
+    assert_eq!(
+        conversation,
+        &Conversation::User(UserName::parse("bob").unwrap())
+    );
+    assert_eq!(text, "<b>hi</b>");
+    assert_eq!(decode(&sent.to_json()).unwrap(), sent);
+
+    let group = json!({"type": "group_create", "group": "Team 1", "members": ["bob", "carol"]});
+    let Message::GroupCreate { group, members, .. } = decode(&group.to_string()).unwrap() else {
+        panic!("a group_create");
+    };
+    assert_eq!(group.as_str(), "Team 1");
+    assert_eq!(members.len(), 2);
+
+    // A bad member name or group name is a malformed message, refused whole.
+    for bad in [
+        json!({"type": "group_create", "group": "team", "members": ["no spaces"]}),
+        json!({"type": "group_create", "group": " team", "members": []}),
+        json!({"type": "chat_send", "id": "c1", "conversation": {"room": "x"}, "text": "hi"}),
+        json!({"type": "chat_received", "ids": ["1"]}),
+    ] {
+        assert_eq!(
+            decode(&bad.to_string()).unwrap_err().code(),
+            ErrorCode::BadMessage,
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn group_names_and_client_ids() {
+    for good in ["team", "Team 1", "张三的群", "a.b-c_d", &"g".repeat(64)] {
+        assert!(GroupName::parse(good).is_ok(), "{good} should be valid");
+    }
+    assert_eq!(GroupName::parse(""), Err(GroupNameError::Empty));
+    assert_eq!(GroupName::parse(&"g".repeat(65)), Err(GroupNameError::TooLong));
+    assert_eq!(GroupName::parse("a<b"), Err(GroupNameError::BadChar('<')));
+    assert_eq!(GroupName::parse("team "), Err(GroupNameError::Padded));
+
+    assert!(chat::valid_client_id("0f3a-9_Z"));
+    assert!(!chat::valid_client_id(""));
+    assert!(!chat::valid_client_id("a b"));
+    assert!(!chat::valid_client_id(&"a".repeat(65)));
 }

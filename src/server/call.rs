@@ -40,6 +40,12 @@ pub enum Effect {
     Send { to: UserName, msg: Message },
     /// Call [`Calls::ring_timeout`] with these after the ring timeout.
     StartRingTimer { caller: UserName, ring: RingId },
+    /// A ring from `caller` to `callee` ended without a call: log it in their conversation.
+    Missed {
+        caller: UserName,
+        callee: UserName,
+        reason: Reason,
+    },
 }
 
 /// A second socket for a name that is online.
@@ -79,7 +85,14 @@ impl Calls {
         self.set_idle(other);
         match state {
             // The caller waits on a call_back: an original page shows its text.
-            State::RingingIn { .. } => vec![refusal(other, Reason::Gone, name)],
+            State::RingingIn { .. } => vec![
+                refusal(other, Reason::Gone, name),
+                missed(other, name, Reason::Gone),
+            ],
+            State::RingingOut { .. } => vec![
+                hangup(SYSTEM_USER, other, Reason::Gone, name),
+                missed(name, other, Reason::Gone),
+            ],
             _ => vec![hangup(SYSTEM_USER, other, Reason::Gone, name)],
         }
     }
@@ -95,6 +108,7 @@ impl Calls {
         vec![
             refusal(caller, Reason::Timeout, &callee),
             hangup(SYSTEM_USER, &callee, Reason::Timeout, caller),
+            missed(caller, &callee, Reason::Timeout),
         ]
     }
 
@@ -160,10 +174,16 @@ impl Calls {
                 )];
             }
         }
-        match self.users.get(&callee) {
-            None => return vec![refusal(caller, Reason::Offline, &callee)],
-            Some(State::Idle) => {}
-            Some(_) => return vec![refusal(caller, Reason::Busy, &callee)],
+        let unreachable = match self.users.get(&callee) {
+            None => Some(Reason::Offline),
+            Some(State::Idle) => None,
+            Some(_) => Some(Reason::Busy),
+        };
+        if let Some(reason) = unreachable {
+            return vec![
+                refusal(caller, reason, &callee),
+                missed(caller, &callee, reason),
+            ];
         }
         let ring = RingId(self.next_ring);
         self.next_ring += 1;
@@ -238,14 +258,18 @@ impl Calls {
             Some(Reason::NoMedia) => Some(Reason::NoMedia),
             _ => Some(Reason::Declined),
         };
-        vec![Effect::Send {
+        let mut effects = vec![Effect::Send {
             to: caller.clone(),
             msg: Message::CallBack {
                 route: Route::new(callee.as_str(), caller.as_str()),
                 msg: answer,
                 reason,
             },
-        }]
+        }];
+        if let Some(reason) = reason {
+            effects.push(missed(caller, callee, reason));
+        }
+        effects
     }
 
     fn hangup(
@@ -270,22 +294,21 @@ impl Calls {
         };
         match state {
             // A hang-up while it rings here declines, as an original page would mean it.
-            State::RingingIn { .. } => vec![Effect::Send {
-                to: other.clone(),
-                msg: Message::CallBack {
-                    route: Route::new(from.as_str(), other.as_str()),
-                    msg: DECLINE.into(),
-                    reason: Some(reason(Reason::Declined)),
+            State::RingingIn { .. } => vec![
+                Effect::Send {
+                    to: other.clone(),
+                    msg: Message::CallBack {
+                        route: Route::new(from.as_str(), other.as_str()),
+                        msg: DECLINE.into(),
+                        reason: Some(reason(Reason::Declined)),
+                    },
                 },
-            }],
-            State::RingingOut { .. } => {
-                vec![hangup(
-                    from.as_str(),
-                    &other,
-                    reason(Reason::Cancelled),
-                    from,
-                )]
-            }
+                missed(&other, from, reason(Reason::Declined)),
+            ],
+            State::RingingOut { .. } => vec![
+                hangup(from.as_str(), &other, reason(Reason::Cancelled), from),
+                missed(from, &other, reason(Reason::Cancelled)),
+            ],
             _ => vec![hangup(from.as_str(), &other, reason(Reason::HungUp), from)],
         }
     }
@@ -354,6 +377,14 @@ fn refusal(caller: &UserName, reason: Reason, callee: &UserName) -> Effect {
             msg: text::ended(reason, callee.as_str()),
             reason: Some(reason),
         },
+    }
+}
+
+fn missed(caller: &UserName, callee: &UserName, reason: Reason) -> Effect {
+    Effect::Missed {
+        caller: caller.clone(),
+        callee: callee.clone(),
+        reason,
     }
 }
 

@@ -1,10 +1,12 @@
-//! The hub: every online user's outgoing queue, and the call state machine that decides what
-//! goes into them. Socket handlers call in; the hub carries out the machine's [`Effect`]s.
+//! The hub: every online user's outgoing queue, the call state machine that decides what
+//! goes into them, and who is online. Socket handlers call in; the hub carries out the
+//! machine's [`Effect`]s and tells chat pages when someone's presence changes.
 
-use super::call::{Calls, Effect, NameInUse, RingId};
+use super::call::{Calls, Effect, NameInUse, RingId, State};
 use super::settings::Settings;
-use crate::protocol::{Message, Route, SYSTEM_USER, UserName};
-use std::collections::HashMap;
+use super::store::Store;
+use crate::protocol::{Message, Presence, PresenceEntry, Reason, Route, SYSTEM_USER, UserName};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{Notify, mpsc};
 
@@ -23,6 +25,10 @@ struct Peer {
     queue: mpsc::Sender<Outgoing>,
     /// Tells the user's socket task to give up: its reader is too slow.
     kick: Arc<Notify>,
+    /// The page asked for chat and presence (`sync`); an original page never does.
+    synced: bool,
+    /// The presence last announced for this user.
+    shown: Presence,
 }
 
 #[derive(Default)]
@@ -34,6 +40,7 @@ struct Inner {
 /// Shared by every socket handler.
 pub struct Hub {
     settings: Arc<Settings>,
+    store: Store,
     inner: Mutex<Inner>,
 }
 
@@ -48,15 +55,20 @@ pub struct Session {
 }
 
 impl Hub {
-    pub fn new(settings: Arc<Settings>) -> Arc<Self> {
+    pub fn new(settings: Arc<Settings>, store: Store) -> Arc<Self> {
         Arc::new(Self {
             settings,
+            store,
             inner: Mutex::default(),
         })
     }
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// Signs `name` in and queues its welcome. A name already online keeps its first socket.
@@ -78,8 +90,11 @@ impl Hub {
             Peer {
                 queue: tx.clone(),
                 kick: kick.clone(),
+                synced: false,
+                shown: Presence::Available,
             },
         );
+        announce(&inner, name, Presence::Available);
         Ok(Session {
             queue: rx,
             closer: tx,
@@ -92,14 +107,15 @@ impl Hub {
         let mut inner = self.lock();
         inner.peers.remove(name);
         let effects = inner.calls.leave(name);
-        self.apply(&mut inner, effects);
+        announce(&inner, name, Presence::Offline);
+        self.apply(&mut inner, None, effects);
     }
 
     /// A frame from `from`, already decoded.
     pub fn handle(self: &Arc<Self>, from: &UserName, msg: Message) {
         let mut inner = self.lock();
         let effects = inner.calls.handle(from, msg);
-        self.apply(&mut inner, effects);
+        self.apply(&mut inner, Some(from), effects);
     }
 
     /// Queues a server notice for `to` alone, outside the call machine (decode errors).
@@ -108,18 +124,67 @@ impl Hub {
         deliver(&inner, to, msg);
     }
 
+    /// `name`'s page shows chat: from now on it hears of presence changes and new
+    /// messages. Queues the whole presence list first, under the same lock, so no change
+    /// slips between the list and the first update.
+    pub fn sync(&self, name: &UserName) {
+        let mut inner = self.lock();
+        let users = inner
+            .peers
+            .iter()
+            .map(|(user, peer)| PresenceEntry {
+                user: user.clone(),
+                state: peer.shown,
+            })
+            .collect();
+        let Some(peer) = inner.peers.get_mut(name) else {
+            return;
+        };
+        peer.synced = true;
+        let list = Message::Presence {
+            route: Route::new(SYSTEM_USER, name.as_str()),
+            users,
+            full: true,
+        };
+        deliver(&inner, name, &list);
+    }
+
+    /// Queues a chat frame for `to` if their page shows chat.
+    pub fn push(&self, to: &UserName, msg: &Message) {
+        let inner = self.lock();
+        if inner.peers.get(to).is_some_and(|peer| peer.synced) {
+            deliver(&inner, to, msg);
+        }
+    }
+
     fn ring_timeout(self: &Arc<Self>, caller: &UserName, ring: RingId) {
         let mut inner = self.lock();
         let effects = inner.calls.ring_timeout(caller, ring);
-        self.apply(&mut inner, effects);
+        self.apply(&mut inner, Some(caller), effects);
     }
 
     /// Carries out effects while still holding the lock, so every user receives frames in
     /// the order the machine produced them. Nothing here waits: queues are `try_send`.
-    fn apply(self: &Arc<Self>, inner: &mut MutexGuard<'_, Inner>, effects: Vec<Effect>) {
+    /// Then announces the presence of everyone the effects touched (and `from`) if their
+    /// call state changed it.
+    fn apply(
+        self: &Arc<Self>,
+        inner: &mut MutexGuard<'_, Inner>,
+        from: Option<&UserName>,
+        effects: Vec<Effect>,
+    ) {
+        let mut touched: BTreeSet<UserName> = from.into_iter().cloned().collect();
         for effect in effects {
             match effect {
-                Effect::Send { to, msg } => deliver(inner, &to, &msg),
+                Effect::Send { to, msg } => {
+                    deliver(inner, &to, &msg);
+                    touched.insert(to);
+                }
+                Effect::Missed {
+                    caller,
+                    callee,
+                    reason,
+                } => self.record_missed(caller, callee, reason),
                 Effect::StartRingTimer { caller, ring } => {
                     // The timer holds only a weak handle: a server shutting down is not
                     // kept alive by rings.
@@ -134,6 +199,45 @@ impl Hub {
                 }
             }
         }
+        for name in touched {
+            let now = match inner.calls.state(&name) {
+                Some(State::InCall { .. }) => Presence::InCall,
+                _ => Presence::Available,
+            };
+            let Some(peer) = inner.peers.get_mut(&name) else {
+                continue;
+            };
+            if peer.shown != now {
+                peer.shown = now;
+                announce(inner, &name, now);
+            }
+        }
+    }
+
+    /// Stores a ring that did not become a call in the two people's conversation, then
+    /// shows it on both pages. In a task: the hub never waits for the disk.
+    fn record_missed(self: &Arc<Self>, caller: UserName, callee: UserName, reason: Reason) {
+        let hub = Arc::downgrade(self);
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            let now = super::chat::now_millis();
+            let (who, whom) = (caller.clone(), callee.clone());
+            let stored = store
+                .call(move |c| super::chat::db::missed_call(c, &who, &whom, reason, now))
+                .await;
+            match (stored, hub.upgrade()) {
+                (Ok((line, members)), Some(hub)) => {
+                    for member in members {
+                        let msg = super::chat::new_messages(&member, std::slice::from_ref(&line));
+                        hub.push(&member, &msg);
+                    }
+                }
+                (Ok(_), None) => {}
+                (Err(err), _) => {
+                    tracing::error!(%caller, %callee, "could not store a missed call: {err}");
+                }
+            }
+        });
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -145,13 +249,39 @@ impl Hub {
     }
 }
 
+/// Tells every chat page that `name` is now `state`.
+fn announce(inner: &Inner, name: &UserName, state: Presence) {
+    let mut frame = None;
+    for (user, peer) in &inner.peers {
+        if !peer.synced || user == name {
+            continue;
+        }
+        let text = frame.get_or_insert_with(|| {
+            Message::Presence {
+                route: Route::default(),
+                users: vec![PresenceEntry {
+                    user: name.clone(),
+                    state,
+                }],
+                full: false,
+            }
+            .to_json()
+        });
+        queue(peer, user, text.clone());
+    }
+}
+
 /// Queues `msg` for `to` if they are online. A full queue means their page stopped reading:
 /// they are kicked rather than buffered for without limit.
 fn deliver(inner: &Inner, to: &UserName, msg: &Message) {
     let Some(peer) = inner.peers.get(to) else {
         return;
     };
-    match peer.queue.try_send(Outgoing::Text(msg.to_json())) {
+    queue(peer, to, msg.to_json());
+}
+
+fn queue(peer: &Peer, to: &UserName, text: String) {
+    match peer.queue.try_send(Outgoing::Text(text)) {
         Ok(()) => {}
         Err(mpsc::error::TrySendError::Full(_)) => {
             tracing::info!(user = %to, "send queue full: disconnecting a page that stopped reading");

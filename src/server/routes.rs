@@ -4,6 +4,7 @@
 use super::hub::Hub;
 use super::settings::Settings;
 use super::socket::handle_socket;
+use super::store::{Store, StoreError};
 use crate::app::{App, shell};
 use crate::protocol::UserName;
 use crate::text;
@@ -26,21 +27,24 @@ pub struct AppState {
     pub hub: Arc<Hub>,
 }
 
-/// The whole application. `main` serves it; the integration tests serve it on port 0.
-pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Router {
+/// The whole application, with its chat database opened (and migrated) under the data
+/// directory. `main` serves it; the integration tests serve it on port 0.
+pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Router, StoreError> {
+    let store = Store::open(&settings.database())?;
     let state = AppState {
         leptos_options,
-        hub: Hub::new(Arc::new(settings)),
+        hub: Hub::new(Arc::new(settings), store),
     };
     let routes = generate_route_list_with_exclusions(App, Some(vec![WEBRTC_ROUTE.to_owned()]));
-    Router::new()
+    let router = Router::new()
         .route(WEBRTC_ROUTE, get(webrtc))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .with_state(state)
+        .with_state(state);
+    Ok(router)
 }
 
 /// `/webrtc/NAME` is NAME's signaling socket and `/webrtc/NAME.html` NAME's call page.

@@ -4,7 +4,7 @@
 use crate::protocol::IceServer;
 use serde::Deserialize;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// A socket that has sent nothing, not even a pong, for this many heartbeats is gone.
@@ -30,6 +30,14 @@ pub struct Settings {
     pub heartbeat_secs: u64,
     /// STUN/TURN servers handed to every page. `DUET_ICE_SERVERS` takes them as JSON.
     pub ice_servers: Vec<IceServer>,
+    /// Where duet keeps its files (the chat database `duet.sqlite3`); created if missing.
+    pub data_dir: PathBuf,
+    /// The longest chat message, in characters; a longer one is refused, not cut.
+    pub max_chat_chars: usize,
+    /// Chat frames one socket may send per second, on average ...
+    pub chat_rate_per_sec: u32,
+    /// ... and at once after a pause.
+    pub chat_burst: u32,
 }
 
 impl Default for Settings {
@@ -41,6 +49,10 @@ impl Default for Settings {
             send_queue: 256,
             heartbeat_secs: 5,
             ice_servers: Vec::new(),
+            data_dir: PathBuf::from("data"),
+            max_chat_chars: 4000,
+            chat_rate_per_sec: 20,
+            chat_burst: 40,
         }
     }
 }
@@ -97,6 +109,16 @@ impl Settings {
         )?;
         override_number(&env, "DUET_SEND_QUEUE", &mut settings.send_queue)?;
         override_number(&env, "DUET_HEARTBEAT_SECS", &mut settings.heartbeat_secs)?;
+        override_number(&env, "DUET_MAX_CHAT_CHARS", &mut settings.max_chat_chars)?;
+        override_number(
+            &env,
+            "DUET_CHAT_RATE_PER_SEC",
+            &mut settings.chat_rate_per_sec,
+        )?;
+        override_number(&env, "DUET_CHAT_BURST", &mut settings.chat_burst)?;
+        if let Some(dir) = env("DUET_DATA_DIR") {
+            settings.data_dir = PathBuf::from(dir);
+        }
         if let Some(json) = env("DUET_ICE_SERVERS") {
             settings.ice_servers =
                 serde_json::from_str(&json).map_err(|err| SettingsError::IceServers {
@@ -109,6 +131,9 @@ impl Settings {
             ("max_message_bytes", settings.max_message_bytes),
             ("send_queue", settings.send_queue),
             ("heartbeat_secs", settings.heartbeat_secs as usize),
+            ("max_chat_chars", settings.max_chat_chars),
+            ("chat_rate_per_sec", settings.chat_rate_per_sec as usize),
+            ("chat_burst", settings.chat_burst as usize),
         ] {
             if value == 0 {
                 return Err(SettingsError::Zero(key));
@@ -123,6 +148,11 @@ impl Settings {
 
     pub fn heartbeat(&self) -> Duration {
         Duration::from_secs(self.heartbeat_secs)
+    }
+
+    /// The chat database's path.
+    pub fn database(&self) -> PathBuf {
+        self.data_dir.join("duet.sqlite3")
     }
 }
 
@@ -167,6 +197,10 @@ mod tests {
         assert_eq!(shipped.max_message_bytes, 65536);
         assert_eq!(shipped.heartbeat_secs, defaults.heartbeat_secs);
         assert!(shipped.ice_servers.is_empty());
+        assert_eq!(shipped.data_dir, defaults.data_dir);
+        assert_eq!(shipped.max_chat_chars, 4000);
+        assert_eq!(shipped.chat_rate_per_sec, defaults.chat_rate_per_sec);
+        assert_eq!(shipped.chat_burst, defaults.chat_burst);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! One signaling socket: sign the user in, pump frames between the socket and the hub,
 //! and sign them out however the socket ends.
 
+use super::chat::{self, Limiter};
 use super::hub::{Hub, Outgoing};
 use super::settings::SILENT_BEATS;
 use crate::protocol::{self, ErrorCode, Message, UserName, close};
@@ -76,7 +77,15 @@ async fn receive_loop(
     name: &UserName,
     closer: mpsc::Sender<Outgoing>,
 ) {
-    let beat = hub.settings().heartbeat();
+    let settings = hub.settings();
+    let limiter = Limiter::new(settings.chat_rate_per_sec, settings.chat_burst);
+    let chat = chat::Socket {
+        hub,
+        me: name,
+        own: &closer,
+        limiter: &limiter,
+    };
+    let beat = settings.heartbeat();
     let mut heartbeat = tokio::time::interval_at(Instant::now() + beat, beat);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut heard = Instant::now();
@@ -99,6 +108,7 @@ async fn receive_loop(
         heard = Instant::now();
         match frame {
             Ok(Frame::Text(text)) => match protocol::decode(&text) {
+                Ok(msg) if msg.is_chat_request() => chat.handle(msg).await,
                 Ok(msg) => hub.handle(name, msg),
                 Err(err) => {
                     // Logged without the frame: it may hold someone's SDP.

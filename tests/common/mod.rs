@@ -2,6 +2,9 @@
 //! clients that speak its protocol, and a bare HTTP GET. Every wait is bounded, so a frame
 //! that never comes fails the test instead of hanging it.
 
+// Each test crate (signaling, chat, soak) uses only part of this harness.
+#![allow(dead_code)]
+
 use duet::protocol::{self, ACCEPT, ErrorCode, Message, Reason, Route, SYSTEM_USER};
 use duet::server::Settings;
 use futures::{FutureExt, SinkExt, StreamExt};
@@ -24,14 +27,23 @@ pub const QUIET_MS: u64 = 200;
 pub const SDP: &str =
     "v=0\r\no=- 626753068503365352 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n";
 
-/// The settings most tests use: a 1 s ring, an 8-frame send queue, 4 KiB frames.
+/// The settings most tests use: a 1 s ring, an 8-frame send queue, 4 KiB frames, and a
+/// data directory of its own under cargo's scratch directory (`target/tmp`).
 pub fn test_settings() -> Settings {
     Settings {
         ring_timeout_secs: 1,
         send_queue: 8,
         max_message_bytes: 4096,
+        data_dir: scratch_dir(),
         ..Default::default()
     }
+}
+
+/// A fresh, empty directory under `target/tmp`, kept after the test (`cargo clean` removes it).
+pub fn scratch_dir() -> std::path::PathBuf {
+    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("a scratch directory")
+        .keep()
 }
 
 /// Serves the real router with `settings` on a free local port until the test's runtime ends.
@@ -39,7 +51,7 @@ pub async fn start(settings: Settings) -> SocketAddr {
     let options = leptos::config::LeptosOptions::builder()
         .output_name("duet")
         .build();
-    let app = duet::server::router(settings, options);
+    let app = duet::server::router(settings, options).expect("open the chat database");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind a free local port");
@@ -235,6 +247,7 @@ impl Client {
                 route,
                 code: got,
                 msg,
+                ..
             } => {
                 assert_eq!(got, code, "{}: error code (msg {msg:?})", self.name);
                 assert_eq!(route, Route::new(SYSTEM_USER, &self.name), "error route");

@@ -242,7 +242,12 @@ fn offline_callee_answers_the_caller_with_a_call_back() {
     assert!(matches!(msg, Message::CallBack { .. }));
     assert_eq!(msg.route().from_user.as_deref(), Some(SYSTEM_USER));
     assert_eq!(reason_of(&msg), Some(Reason::Offline));
-    assert_eq!(effects.len(), 1, "no timer for an offline callee");
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::StartRingTimer { .. })),
+        "no timer for an offline callee"
+    );
     assert_eq!(state(&calls, "alice"), State::Idle);
 }
 
@@ -647,4 +652,61 @@ fn answers_and_hangups_addressed_to_someone_else_are_refused() {
             ring: RingId(0)
         }
     );
+}
+
+/// The `Missed` effects among `effects`, as (caller, callee, reason).
+fn missed(effects: &[Effect]) -> Vec<(String, String, Reason)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Missed {
+                caller,
+                callee,
+                reason,
+            } => Some((caller.to_string(), callee.to_string(), *reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn every_ring_that_does_not_become_a_call_is_missed_once() {
+    let want = |reason| vec![("alice".to_owned(), "bob".to_owned(), reason)];
+
+    let mut calls = online(&["alice"]);
+    let effects = calls.handle(&name("alice"), call_start("bob"));
+    assert_eq!(missed(&effects), want(Reason::Offline), "offline");
+
+    let mut calls = online(&["alice", "bob", "carol"]);
+    calls.handle(&name("carol"), call_start("bob"));
+    let effects = calls.handle(&name("alice"), call_start("bob"));
+    assert_eq!(missed(&effects), want(Reason::Busy), "busy");
+
+    let mut calls = online(&["alice", "bob"]);
+    let ring = ring(&mut calls, "alice", "bob");
+    let effects = calls.ring_timeout(&name("alice"), ring);
+    assert_eq!(missed(&effects), want(Reason::Timeout), "timeout");
+
+    let mut calls = online(&["alice", "bob"]);
+    calls.handle(&name("alice"), call_start("bob"));
+    let effects = calls.handle(&name("bob"), call_back(DECLINE));
+    assert_eq!(missed(&effects), want(Reason::Declined), "declined");
+
+    let mut calls = online(&["alice", "bob"]);
+    calls.handle(&name("alice"), call_start("bob"));
+    let effects = calls.handle(&name("alice"), hangup_msg());
+    assert_eq!(missed(&effects), want(Reason::Cancelled), "cancelled");
+
+    let mut calls = online(&["alice", "bob"]);
+    calls.handle(&name("alice"), call_start("bob"));
+    let effects = calls.leave(&name("alice"));
+    assert_eq!(missed(&effects), want(Reason::Gone), "caller gone");
+
+    let mut calls = online(&["alice", "bob"]);
+    let effects = calls.handle(&name("alice"), call_start("bob"));
+    assert!(missed(&effects).is_empty(), "a ring is not missed yet");
+    let effects = calls.handle(&name("bob"), call_back(ACCEPT));
+    assert!(missed(&effects).is_empty(), "an answered call is not missed");
+    let effects = calls.handle(&name("alice"), hangup_msg());
+    assert!(missed(&effects).is_empty(), "nor is its end");
 }

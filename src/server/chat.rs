@@ -1,0 +1,314 @@
+//! Chat on the signaling socket: the frames a chat page sends (`sync`, `chat_send`, ...),
+//! answered from the database. A socket's chat frames are handled one at a time, in the
+//! order sent, so one page's messages are stored in the order it wrote them.
+//!
+//! Nothing is acknowledged before it is committed. Every message is pending for each
+//! recipient until that recipient's page says it has it (`chat_received`); a page that
+//! (re)connects gets everything still pending, so a message survives a closed page, a
+//! dropped socket and a server restart. Pages tell messages apart by their server id, so
+//! the same message arriving twice (live and again in the backlog) shows once.
+
+pub mod db;
+
+use super::hub::{Hub, Outgoing};
+use super::store::StoreError;
+use crate::protocol::{
+    Conversation, ErrorCode, Message, Route, SYSTEM_USER, UserName, chat::valid_client_id,
+};
+use db::Stored;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Messages per `chat` frame when a page catches up.
+const BACKLOG_CHUNK: usize = 100;
+/// Messages per catch-up; a page that confirms them gets the next ones at its next sync.
+const BACKLOG_LIMIT: u32 = 5000;
+/// A history page when the page does not say.
+const DEFAULT_PAGE: u32 = 30;
+
+/// Milliseconds since 1970, the time stamp of a stored message.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// A `chat` frame with `lines` as `reader` sees them.
+pub fn new_messages(reader: &UserName, lines: &[Stored]) -> Message {
+    Message::Chat {
+        route: Route::new(SYSTEM_USER, reader.as_str()),
+        messages: lines.iter().map(|line| line.to_wire(reader)).collect(),
+    }
+}
+
+/// One socket's chat rate limit.
+pub struct Limiter(DefaultDirectRateLimiter);
+
+impl Limiter {
+    pub fn new(per_sec: u32, burst: u32) -> Self {
+        // Settings refuse zeros; `MIN` only keeps this total.
+        let per_sec = NonZeroU32::new(per_sec).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+        Self(RateLimiter::direct(
+            Quota::per_second(per_sec).allow_burst(burst),
+        ))
+    }
+
+    fn allows(&self) -> bool {
+        self.0.check().is_ok()
+    }
+}
+
+/// What a chat handler needs of its socket.
+pub struct Socket<'a> {
+    pub hub: &'a Arc<Hub>,
+    pub me: &'a UserName,
+    /// The socket's own queue: answers to this page wait here for room rather than
+    /// overflow it (a long backlog is bigger than the queue).
+    pub own: &'a mpsc::Sender<Outgoing>,
+    pub limiter: &'a Limiter,
+}
+
+impl Socket<'_> {
+    /// Handles one chat frame from this socket's page.
+    pub async fn handle(&self, msg: Message) {
+        let metered = matches!(
+            msg,
+            Message::ChatSend { .. }
+                | Message::History { .. }
+                | Message::GroupCreate { .. }
+                | Message::GroupAdd { .. }
+        );
+        if metered && !self.limiter.allows() {
+            let id = match &msg {
+                Message::ChatSend { id, .. } => Some(id.clone()),
+                _ => None,
+            };
+            let why = format!("slow down: at most {} chat messages a second", self.hub.settings().chat_rate_per_sec);
+            return self.reply_error(ErrorCode::RateLimited, why, id).await;
+        }
+        match msg {
+            Message::Sync { .. } => self.sync().await,
+            Message::ChatSend {
+                id,
+                conversation,
+                text,
+                ..
+            } => self.send(id, conversation, text).await,
+            Message::ChatReceived { ids, .. } => self.received(ids).await,
+            Message::ChatRead {
+                conversation, upto, ..
+            } => {
+                let me = self.me.clone();
+                let done = self
+                    .hub
+                    .store()
+                    .call(move |c| db::mark_read(c, &me, &conversation, upto))
+                    .await;
+                if let Err(err) = done {
+                    self.store_failed(err, None).await;
+                }
+            }
+            Message::History {
+                conversation,
+                before,
+                limit,
+                ..
+            } => self.history(conversation, before, limit).await,
+            Message::GroupCreate { group, members, .. } => {
+                let (me, name) = (self.me.clone(), group.clone());
+                let now = now_millis();
+                let made = self
+                    .hub
+                    .store()
+                    .call(move |c| db::group_create(c, &me, &name, &members, now))
+                    .await;
+                self.announce_group(group, made).await;
+            }
+            Message::GroupAdd { group, members, .. } => {
+                let (me, name) = (self.me.clone(), group.clone());
+                let grown = self
+                    .hub
+                    .store()
+                    .call(move |c| db::group_add(c, &me, &name, &members))
+                    .await;
+                self.announce_group(group, grown).await;
+            }
+            // The socket sends only chat requests here.
+            _ => {}
+        }
+    }
+
+    /// The page shows chat: presence, its conversations, then everything still pending.
+    async fn sync(&self) {
+        self.hub.sync(self.me);
+        let me = self.me.clone();
+        let listed = self
+            .hub
+            .store()
+            .call(move |c| {
+                let conversations = db::conversations(c, &me)?;
+                let pending = db::undelivered(c, &me, BACKLOG_LIMIT)?;
+                Ok((conversations, pending))
+            })
+            .await;
+        let (conversations, pending) = match listed {
+            Ok(listed) => listed,
+            Err(err) => return self.store_failed(err, None).await,
+        };
+        self.reply(Message::Conversations {
+            route: Route::new(SYSTEM_USER, self.me.as_str()),
+            conversations,
+        })
+        .await;
+        for chunk in pending.chunks(BACKLOG_CHUNK) {
+            self.reply(new_messages(self.me, chunk)).await;
+        }
+    }
+
+    async fn send(&self, id: String, conversation: Conversation, text: String) {
+        let max = self.hub.settings().max_chat_chars;
+        let refusal = if !valid_client_id(&id) {
+            Some((
+                ErrorCode::BadMessage,
+                "a message id is 1–64 letters, digits, _ or -".to_owned(),
+            ))
+        } else if text.trim().is_empty() {
+            Some((ErrorCode::BadMessage, "the message is empty".to_owned()))
+        } else if text.chars().count() > max {
+            Some((
+                ErrorCode::TooLong,
+                format!(
+                    "the message has {} characters; at most {max} are allowed",
+                    text.chars().count()
+                ),
+            ))
+        } else if conversation == Conversation::User(self.me.clone()) {
+            Some((
+                ErrorCode::BadMessage,
+                "you cannot send a message to yourself".to_owned(),
+            ))
+        } else {
+            None
+        };
+        if let Some((code, why)) = refusal {
+            let id = valid_client_id(&id).then_some(id);
+            return self.reply_error(code, why, id).await;
+        }
+        let me = self.me.clone();
+        let client_id = id.clone();
+        let now = now_millis();
+        let sent = self
+            .hub
+            .store()
+            .call(move |c| db::send(c, &me, &conversation, &client_id, &text, now))
+            .await;
+        let sent = match sent {
+            Ok(sent) => sent,
+            Err(err) => return self.store_failed(err, Some(id)).await,
+        };
+        self.reply(Message::ChatAck {
+            route: Route::new(SYSTEM_USER, self.me.as_str()),
+            id,
+            message: sent.message.to_wire(self.me),
+        })
+        .await;
+        let line = std::slice::from_ref(&sent.message);
+        for recipient in &sent.recipients {
+            self.hub.push(recipient, &new_messages(recipient, line));
+        }
+    }
+
+    async fn received(&self, ids: Vec<i64>) {
+        let me = self.me.clone();
+        let done = self
+            .hub
+            .store()
+            .call(move |c| db::received(c, &me, &ids))
+            .await;
+        let done = match done {
+            Ok(done) => done,
+            Err(err) => return self.store_failed(err, None).await,
+        };
+        let mut by_sender: std::collections::BTreeMap<UserName, Vec<i64>> = Default::default();
+        for (sender, id) in done {
+            by_sender.entry(sender).or_default().push(id);
+        }
+        for (sender, ids) in by_sender {
+            let msg = Message::ChatDelivered {
+                route: Route::new(SYSTEM_USER, sender.as_str()),
+                ids,
+            };
+            self.hub.push(&sender, &msg);
+        }
+    }
+
+    async fn history(&self, conversation: Conversation, before: Option<i64>, limit: Option<u32>) {
+        let me = self.me.clone();
+        let asked = conversation.clone();
+        let limit = limit.unwrap_or(DEFAULT_PAGE);
+        let page = self
+            .hub
+            .store()
+            .call(move |c| db::history(c, &me, &asked, before, limit))
+            .await;
+        match page {
+            Ok((lines, more)) => {
+                let messages = lines.iter().map(|line| line.to_wire(self.me)).collect();
+                self.reply(Message::HistoryPage {
+                    route: Route::new(SYSTEM_USER, self.me.as_str()),
+                    conversation,
+                    messages,
+                    more,
+                })
+                .await;
+            }
+            Err(err) => self.store_failed(err, None).await,
+        }
+    }
+
+    /// Tells every member of `group` who its members are now.
+    async fn announce_group(
+        &self,
+        group: crate::protocol::GroupName,
+        members: Result<Vec<UserName>, StoreError>,
+    ) {
+        let members = match members {
+            Ok(members) => members,
+            Err(err) => return self.store_failed(err, None).await,
+        };
+        for member in &members {
+            let msg = Message::Group {
+                route: Route::new(SYSTEM_USER, member.as_str()),
+                group: group.clone(),
+                members: members.clone(),
+            };
+            self.hub.push(member, &msg);
+        }
+    }
+
+    /// Answers a store failure: a refusal in its own words, anything else as `storage`
+    /// (logged here, with the cause; the page gets no internals).
+    async fn store_failed(&self, err: StoreError, id: Option<String>) {
+        match err {
+            StoreError::Refused { code, msg } => self.reply_error(code, msg, id).await,
+            other => {
+                tracing::error!(user = %self.me, "chat storage failed: {other}");
+                let why = "the server could not store or read chat; try again".to_owned();
+                self.reply_error(ErrorCode::Storage, why, id).await;
+            }
+        }
+    }
+
+    async fn reply_error(&self, code: ErrorCode, why: String, id: Option<String>) {
+        self.reply(Message::chat_error(self.me, code, why, id)).await;
+    }
+
+    async fn reply(&self, msg: Message) {
+        // Fails only when the socket has ended, and then there is no one to tell.
+        let _ = self.own.send(Outgoing::Text(msg.to_json())).await;
+    }
+}

@@ -1,0 +1,3 @@
+//! Chat against the real server and a real SQLite file.
+
+mod common;

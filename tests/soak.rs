@@ -1,0 +1,3 @@
+//! Soak test placeholder.
+
+mod common;
