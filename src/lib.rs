@@ -5,6 +5,7 @@
 #![deny(unsafe_code)]
 
 pub mod app;
+pub mod chat_view;
 pub mod components;
 pub mod pages;
 pub mod phone;

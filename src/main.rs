@@ -41,7 +41,10 @@ async fn main() -> std::process::ExitCode {
     let app = match router(settings, leptos_options) {
         Ok(app) => app,
         Err(err) => {
-            eprintln!("duet: opening the chat database {}: {err}", database.display());
+            eprintln!(
+                "duet: opening the chat database {}: {err}",
+                database.display()
+            );
             return ExitCode::from(1);
         }
     };

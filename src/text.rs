@@ -23,7 +23,7 @@ pub const CONNECTING: &str = "Connecting…";
 pub const READY: &str = "Ready. Type a name and press Video call.";
 pub const NAME_IN_USE: &str =
     "That name is in use in another window. Close it or pick another name.";
-pub const DISCONNECTED: &str = "Lost the connection to the server. Reload the page to reconnect.";
+pub const DISCONNECTED: &str = "Lost the connection to the server.";
 pub const NO_MEDIA_SELF: &str =
     "No camera or microphone available, so you cannot take or make calls.";
 pub const ENTER_NAME: &str = "Type the name of the person to call.";
@@ -87,4 +87,49 @@ pub fn glare(caller: &str) -> String {
 
 pub fn bad_name(reason: &str) -> String {
     format!("Invalid name: {reason}.")
+}
+
+// --- chat and presence ---------------------------------------------------------------
+
+pub const ONLINE: &str = "Online";
+pub const FILTER: &str = "Filter names";
+pub const NOBODY_ONLINE: &str = "Nobody else is online.";
+pub const CHATS: &str = "Conversations";
+pub const GROUPS: &str = "Groups";
+pub const GROUP_NAME: &str = "New group name";
+pub const GROUP_MEMBERS: &str = "Members: names, comma separated";
+pub const CREATE_GROUP: &str = "Create group";
+pub const MESSAGE: &str = "Message";
+pub const WRITE: &str = "Write a message";
+pub const SEND: &str = "Send";
+pub const PICK_CONVERSATION: &str = "Pick someone in the lists, or type a name and press Message.";
+pub const IN_A_CALL: &str = "in a call";
+pub const RECONNECTING: &str = "Reconnecting to the server…";
+pub const SELF_MESSAGE: &str = "You cannot send messages to yourself.";
+
+/// The title of the open conversation.
+pub fn chat_with(name: &str) -> String {
+    format!("Chat with {name}")
+}
+
+pub fn group_title(name: &str, members: usize) -> String {
+    format!("{name} · {members} members")
+}
+
+/// The line a ring that did not become a call leaves in the conversation, as `me` reads it.
+pub fn missed_call_line(reason: Option<Reason>, caller: &str, me: &str) -> String {
+    let why = match reason {
+        Some(Reason::Declined) => " (declined)",
+        Some(Reason::Busy) => " (busy)",
+        Some(Reason::Offline) => " (offline)",
+        Some(Reason::Cancelled) => " (cancelled)",
+        Some(Reason::Timeout) => " (no answer)",
+        Some(Reason::NoMedia) => " (no camera or microphone)",
+        _ => "",
+    };
+    if caller == me {
+        format!("You called, not answered{why}.")
+    } else {
+        format!("Missed call from {caller}{why}.")
+    }
 }

@@ -2,18 +2,23 @@
 //! connection, and reacts to buttons, server frames and connection events one at a time,
 //! so its state needs no locks. It mirrors the server's call machine: the server decides,
 //! the page follows, and a frame that no longer fits the page's state (it crossed a newer
-//! one on the wire) is dropped.
+//! one on the wire) is dropped. Chat frames go to [`Chat`]. A lost socket is reopened
+//! after a growing, jittered pause; the server has ended any call by then.
 
-use super::Screens;
+use super::chat::Chat;
 use super::js::{JsError, log};
 use super::media::LocalMedia;
 use super::peer::{Generation, Peer, PeerEvent};
 use super::signaling::{self, Signaling, SocketEvent};
+use super::{Screens, Views};
+use crate::chat_view::ChatAction;
 use crate::phone::{Action, Ended, Phase, PhoneView};
 use crate::protocol::close;
 use crate::protocol::{ACCEPT, DECLINE, ErrorCode, IceServer, Message, Reason, Route, UserName};
 use crate::text;
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use futures::future::{Fuse, FutureExt, LocalBoxFuture};
+use futures::stream::{self, LocalBoxStream};
 use futures::{StreamExt, select};
 use leptos::prelude::*;
 use web_sys::{MediaStream, RtcPeerConnectionState};
@@ -56,11 +61,40 @@ impl Line {
     }
 }
 
+/// The first pause before reconnecting, and the longest.
+const RETRY_FIRST_MS: f64 = 500.0;
+const RETRY_MAX_MS: f64 = 10_000.0;
+
+/// Pauses between reconnects: doubling up to a cap, each randomised by ±50% so pages that
+/// lost the same server do not all come back in the same instant.
+struct Backoff {
+    next_ms: f64,
+}
+
+impl Backoff {
+    fn new() -> Self {
+        Self {
+            next_ms: RETRY_FIRST_MS,
+        }
+    }
+
+    fn pause(&mut self) -> LocalBoxFuture<'static, ()> {
+        let ms = self.next_ms * (0.5 + js_sys::Math::random());
+        self.next_ms = (self.next_ms * 2.0).min(RETRY_MAX_MS);
+        gloo_timers::future::TimeoutFuture::new(ms as u32).boxed_local()
+    }
+}
+
 struct Controller {
     name: UserName,
     view: PhoneView,
     screens: Screens,
-    signaling: Signaling,
+    /// The open socket; `None` while reconnecting.
+    signaling: Option<Signaling>,
+    /// The server welcomed this page at least once: a later "name in use" is most likely
+    /// its own old socket, not yet noticed gone by the server, so it is worth retrying.
+    welcomed: bool,
+    chat: Chat,
     ice_servers: Vec<IceServer>,
     call: Line,
     /// Bumped for every new peer connection, so a closed one's queued events are ignored.
@@ -68,50 +102,72 @@ struct Controller {
     peer_events: UnboundedSender<(Generation, PeerEvent)>,
 }
 
-/// Runs the page until it is left or its socket closes.
+fn no_socket() -> stream::Fuse<LocalBoxStream<'static, SocketEvent>> {
+    stream::pending().boxed_local().fuse()
+}
+
+/// Runs the page until it is left, or its name turns out to be taken.
 pub async fn run(
     name: UserName,
-    view: PhoneView,
+    views: Views,
     screens: Screens,
     mut actions: UnboundedReceiver<Action>,
+    mut chat_actions: UnboundedReceiver<ChatAction>,
 ) {
-    let (signaling, events) = match signaling::connect(&name) {
-        Ok(pair) => pair,
-        Err(err) => {
-            log(&format!("cannot open the signaling socket: {err}"));
-            view.phase.set(Phase::Closed);
-            view.status.set(text::DISCONNECTED.into());
-            return;
-        }
-    };
-    let mut events = events.fuse();
     let (peer_events, mut peer_rx) = unbounded();
     let mut me = Controller {
+        chat: Chat::new(name.clone(), views.chat),
         name,
-        view,
+        view: views.phone,
         screens,
-        signaling,
+        signaling: None,
+        welcomed: false,
         ice_servers: Vec::new(),
         call: Line::None,
         generation: 0,
         peer_events,
     };
+    let mut backoff = Backoff::new();
+    let mut events = no_socket();
+    // Connect at once; later this holds the pause before the next attempt.
+    let mut retry: Fuse<LocalBoxFuture<'static, ()>> =
+        futures::future::ready(()).boxed_local().fuse();
     loop {
         select! {
+            () = retry => match signaling::connect(&me.name) {
+                Ok((signaling, stream)) => {
+                    me.signaling = Some(signaling);
+                    events = stream.fuse();
+                }
+                Err(err) => {
+                    log(&format!("cannot open the signaling socket: {err}"));
+                    retry = backoff.pause().fuse();
+                }
+            },
             event = events.next() => match event {
-                Some(SocketEvent::Message(msg)) => me.on_message(msg).await,
+                Some(SocketEvent::Message(msg)) => {
+                    if matches!(msg, Message::Welcome { .. }) {
+                        backoff = Backoff::new();
+                    }
+                    me.on_message(msg).await;
+                }
                 Some(SocketEvent::Closed { code, reason }) => {
-                    me.on_closed(code, &reason);
-                    break;
+                    events = no_socket();
+                    if !me.on_closed(code, &reason) {
+                        break;
+                    }
+                    retry = backoff.pause().fuse();
                 }
-                None => {
-                    me.on_closed(1006, "");
-                    break;
-                }
+                // Every stream ends with `Closed`, handled above.
+                None => events = no_socket(),
             },
             action = actions.next() => match action {
                 Some(action) => me.on_action(action).await,
                 // The page was left: dropping `me` stops the media and closes everything.
+                None => break,
+            },
+            action = chat_actions.next() => match action {
+                Some(action) => me.chat.on_action(action, me.signaling.as_ref()),
                 None => break,
             },
             event = peer_rx.next() => {
@@ -227,9 +283,16 @@ impl Controller {
     }
 
     async fn on_message(&mut self, msg: Message) {
+        let Some(msg) = self.chat.on_message(msg, self.signaling.as_ref()) else {
+            return;
+        };
         match msg {
             Message::Welcome { ice_servers, .. } => {
                 self.ice_servers = ice_servers;
+                self.welcomed = true;
+                if let Some(signaling) = &self.signaling {
+                    self.chat.on_signed_in(signaling);
+                }
                 if self.view.phase.get_untracked() == Phase::Connecting {
                     self.view.status.set(text::READY.into());
                     self.show_phase();
@@ -268,6 +331,8 @@ impl Controller {
                 self.end(Some(Ended::Remote(reason)), status);
             }
             Message::Error { code, msg, .. } => self.on_error(code, msg),
+            // Chat frames were taken above.
+            _ => {}
         }
     }
 
@@ -396,17 +461,24 @@ impl Controller {
         }
     }
 
-    fn on_closed(&mut self, code: u16, reason: &str) {
+    /// The socket closed. Returns whether to reconnect: always, unless another page holds
+    /// this name from the start.
+    fn on_closed(&mut self, code: u16, reason: &str) -> bool {
         log(&format!("signaling socket closed: {code} {reason}"));
+        self.signaling = None;
+        self.chat.on_signed_out();
+        // The server ends a call whose socket closed; the page follows.
         self.drop_call();
-        self.view.phase.set(Phase::Closed);
-        if code == close::NAME_IN_USE {
+        if code == close::NAME_IN_USE && !self.welcomed {
+            self.view.phase.set(Phase::Closed);
             self.view.ended.set(Some(Ended::NameInUse));
             self.view.status.set(text::NAME_IN_USE.into());
-        } else {
-            self.view.ended.set(Some(Ended::Disconnected));
-            self.view.status.set(text::DISCONNECTED.into());
+            return false;
         }
+        self.view.phase.set(Phase::Connecting);
+        self.view.ended.set(Some(Ended::Disconnected));
+        self.view.status.set(text::RECONNECTING.into());
+        true
     }
 
     /// Gives the call its peer connection, sending our media, if it has none yet.
@@ -468,7 +540,10 @@ impl Controller {
     }
 
     fn send(&self, msg: Message) {
-        self.signaling.send(&msg);
+        // Without a socket there is no call either: nothing of it needs sending.
+        if let Some(signaling) = &self.signaling {
+            signaling.send(&msg);
+        }
     }
 }
 

@@ -2,12 +2,14 @@
 //! microphone, the peer connection, and the controller that drives them from the page's
 //! buttons and the server's frames. Every JS handle here has one owner that closes it.
 
+mod chat;
 mod controller;
 mod js;
 mod media;
 mod peer;
 mod signaling;
 
+use crate::chat_view::{ChatAction, ChatView};
 use crate::phone::{Action, PhoneView};
 use crate::protocol::UserName;
 use futures::channel::mpsc::UnboundedReceiver;
@@ -21,12 +23,20 @@ pub struct Screens {
     pub remote: NodeRef<Video>,
 }
 
-/// Signs `name` in and runs the call page until it is left or its socket closes.
+/// The page's state the controller keeps up to date.
+#[derive(Clone, Copy)]
+pub struct Views {
+    pub phone: PhoneView,
+    pub chat: ChatView,
+}
+
+/// Signs `name` in and runs the call page until it is left (reconnecting as needed).
 pub fn start(
     name: UserName,
-    view: PhoneView,
+    views: Views,
     screens: Screens,
     actions: UnboundedReceiver<Action>,
+    chat_actions: UnboundedReceiver<ChatAction>,
 ) {
-    leptos::task::spawn_local(controller::run(name, view, screens, actions));
+    leptos::task::spawn_local(controller::run(name, views, screens, actions, chat_actions));
 }

@@ -5,8 +5,14 @@ use crate::text;
 use leptos::prelude::*;
 
 #[component]
-pub fn CallControls(view: PhoneView, act: Callback<Action>) -> impl IntoView {
-    let to_user = RwSignal::new(String::new());
+pub fn CallControls(
+    view: PhoneView,
+    act: Callback<Action>,
+    /// The name field, shared with the presence list (a click on a person fills it).
+    to_user: RwSignal<String>,
+    /// *Message*: open the conversation with the typed name.
+    open_chat: Callback<String>,
+) -> impl IntoView {
     let not_in = move |phase: Phase| move || view.phase.get() != phase;
     let call = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -24,6 +30,9 @@ pub fn CallControls(view: PhoneView, act: Callback<Action>) -> impl IntoView {
                 bind:value=to_user
             />
             <button id="call" type="submit" class="go">{text::CALL}</button>
+            <button id="openChat" type="button" on:click=move |_| open_chat.run(to_user.get_untracked())>
+                {text::MESSAGE}
+            </button>
         </form>
         <div class="ring" hidden=not_in(Phase::RingingIn)>
             <button id="accept" type="button" class="go" on:click=move |_| act.run(Action::Accept)>

@@ -1,9 +1,13 @@
 //! View pieces the pages are made of.
 
 mod call_controls;
+mod chat_panel;
+mod people;
 mod status_line;
 mod video_tile;
 
 pub use call_controls::CallControls;
+pub use chat_panel::ChatPanel;
+pub use people::People;
 pub use status_line::StatusLine;
 pub use video_tile::VideoTile;

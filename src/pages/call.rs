@@ -1,6 +1,7 @@
 //! `/webrtc/NAME.html`: NAME's call page, the original demo's URL.
 
-use crate::components::{CallControls, StatusLine, VideoTile};
+use crate::chat_view::{ChatAction, ChatView};
+use crate::components::{CallControls, ChatPanel, People, StatusLine, VideoTile};
 use crate::phone::{Action, PhoneView};
 use crate::protocol::UserName;
 use crate::text;
@@ -31,26 +32,34 @@ pub fn CallPage() -> impl IntoView {
     }
 }
 
-/// The call page of a signed-in user.
+/// The call page of a signed-in user: the call on one side, chat and people beside it.
 #[component]
 fn Phone(name: UserName) -> impl IntoView {
     let view = PhoneView::new();
+    let chat = ChatView::new();
     let local = NodeRef::new();
     let remote = NodeRef::new();
+    let to_user = RwSignal::new(String::new());
     let (actions, requests) = futures::channel::mpsc::unbounded::<Action>();
+    let (chat_actions, chat_requests) = futures::channel::mpsc::unbounded::<ChatAction>();
     #[cfg(feature = "hydrate")]
     crate::client::start(
         name.clone(),
-        view,
+        crate::client::Views { phone: view, chat },
         crate::client::Screens { local, remote },
         requests,
+        chat_requests,
     );
     #[cfg(not(feature = "hydrate"))]
-    drop(requests);
-    // Leaving the page drops the last sender: the controller then hangs up and closes.
+    drop((requests, chat_requests));
+    // Leaving the page drops the last senders: the controller then hangs up and closes.
     let act = Callback::new(move |action: Action| {
         let _ = actions.unbounded_send(action);
     });
+    let chat_act = Callback::new(move |action: ChatAction| {
+        let _ = chat_actions.unbounded_send(action);
+    });
+    let open_chat = Callback::new(move |typed: String| chat_act.run(ChatAction::OpenNamed(typed)));
     let phase = move || view.phase.get().as_str();
     let remote_label = move || view.peer.get().unwrap_or_default();
     let local_label = move || {
@@ -68,11 +77,17 @@ fn Phone(name: UserName) -> impl IntoView {
                 <span class="me">{name.to_string()}</span>
             </header>
             <StatusLine view />
-            <div class="stage">
-                <VideoTile id="remoteVideo" node_ref=remote muted=false label=Signal::derive(remote_label) />
-                <VideoTile id="localVideo" node_ref=local muted=true label=Signal::derive(local_label) />
+            <div class="room">
+                <div class="call">
+                    <div class="stage">
+                        <VideoTile id="remoteVideo" node_ref=remote muted=false label=Signal::derive(remote_label) />
+                        <VideoTile id="localVideo" node_ref=local muted=true label=Signal::derive(local_label) />
+                    </div>
+                    <CallControls view act to_user open_chat />
+                </div>
+                <ChatPanel chat act=chat_act me=name.to_string() />
+                <People chat act=chat_act to_user />
             </div>
-            <CallControls view act />
         </section>
     }
 }

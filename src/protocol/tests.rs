@@ -1,8 +1,8 @@
 //! Round trips against the frames the original server printed (SEED-PROTOCOL.md), and
 //! every duet extension.
 
-use super::*;
 use super::chat::GroupNameError;
+use super::*;
 use serde_json::{Value, json};
 
 /// Parses `raw`, writes it back, and checks nothing was lost or invented.
@@ -227,7 +227,10 @@ fn group_names_and_client_ids() {
         assert!(GroupName::parse(good).is_ok(), "{good} should be valid");
     }
     assert_eq!(GroupName::parse(""), Err(GroupNameError::Empty));
-    assert_eq!(GroupName::parse(&"g".repeat(65)), Err(GroupNameError::TooLong));
+    assert_eq!(
+        GroupName::parse(&"g".repeat(65)),
+        Err(GroupNameError::TooLong)
+    );
     assert_eq!(GroupName::parse("a<b"), Err(GroupNameError::BadChar('<')));
     assert_eq!(GroupName::parse("team "), Err(GroupNameError::Padded));
 

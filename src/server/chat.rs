@@ -87,7 +87,10 @@ impl Socket<'_> {
                 Message::ChatSend { id, .. } => Some(id.clone()),
                 _ => None,
             };
-            let why = format!("slow down: at most {} chat messages a second", self.hub.settings().chat_rate_per_sec);
+            let why = format!(
+                "slow down: at most {} chat messages a second",
+                self.hub.settings().chat_rate_per_sec
+            );
             return self.reply_error(ErrorCode::RateLimited, why, id).await;
         }
         match msg {
@@ -304,7 +307,8 @@ impl Socket<'_> {
     }
 
     async fn reply_error(&self, code: ErrorCode, why: String, id: Option<String>) {
-        self.reply(Message::chat_error(self.me, code, why, id)).await;
+        self.reply(Message::chat_error(self.me, code, why, id))
+            .await;
     }
 
     async fn reply(&self, msg: Message) {

@@ -706,7 +706,10 @@ fn every_ring_that_does_not_become_a_call_is_missed_once() {
     let effects = calls.handle(&name("alice"), call_start("bob"));
     assert!(missed(&effects).is_empty(), "a ring is not missed yet");
     let effects = calls.handle(&name("bob"), call_back(ACCEPT));
-    assert!(missed(&effects).is_empty(), "an answered call is not missed");
+    assert!(
+        missed(&effects).is_empty(),
+        "an answered call is not missed"
+    );
     let effects = calls.handle(&name("alice"), hangup_msg());
     assert!(missed(&effects).is_empty(), "nor is its end");
 }

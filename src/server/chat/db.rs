@@ -25,7 +25,11 @@ impl ConvKey {
     pub fn of(me: &UserName, conversation: &Conversation) -> Self {
         match conversation {
             Conversation::User(other) => {
-                let (a, b) = if me <= other { (me, other) } else { (other, me) };
+                let (a, b) = if me <= other {
+                    (me, other)
+                } else {
+                    (other, me)
+                };
                 ConvKey::Direct(a.clone(), b.clone())
             }
             Conversation::Group(group) => ConvKey::Group(group.clone()),
@@ -190,7 +194,11 @@ fn conversation_id(
         params![id, user.as_str()],
         |r| r.get(0),
     )?;
-    if member { Ok(Some(id)) } else { Err(not_member(key)) }
+    if member {
+        Ok(Some(id))
+    } else {
+        Err(not_member(key))
+    }
 }
 
 /// The result of [`send`].
@@ -230,8 +238,7 @@ pub fn send(
         });
     }
     let key = ConvKey::of(sender, conversation);
-    let id = conversation_id(conn, sender, &key, true, now)?
-        .ok_or_else(|| not_member(&key))?;
+    let id = conversation_id(conn, sender, &key, true, now)?.ok_or_else(|| not_member(&key))?;
     conn.execute(
         "INSERT INTO messages (conversation_id, sender, client_id, kind, body, created_at) \
          VALUES (?1, ?2, ?3, 'text', ?4, ?5)",
@@ -258,9 +265,8 @@ fn add_pending(
         "INSERT INTO pending (user, message_id) SELECT user, ?2 FROM members \
          WHERE conversation_id = ?1 AND user != ?3 RETURNING user",
     )?;
-    let recipients = names(q.query_map(params![id, message_id, except], |r| {
-        r.get::<_, String>(0)
-    })?)?;
+    let recipients =
+        names(q.query_map(params![id, message_id, except], |r| r.get::<_, String>(0))?)?;
     Ok(recipients)
 }
 
@@ -357,10 +363,7 @@ pub fn history(
          WHERE m.conversation_id = ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3"
     );
     let mut q = conn.prepare(&sql)?;
-    let rows = q.query_map(
-        params![id, before.unwrap_or(i64::MAX), limit + 1],
-        stored,
-    )?;
+    let rows = q.query_map(params![id, before.unwrap_or(i64::MAX), limit + 1], stored)?;
     let mut page: Vec<Stored> = rows.collect::<Result<_, _>>()?;
     let more = page.len() > limit as usize;
     page.truncate(limit as usize);

@@ -1,0 +1,457 @@
+//! The chat half of the page's controller: keeps [`ChatView`] in step with the server's
+//! frames and turns the chat controls into frames.
+//!
+//! Nothing written is lost: every message gets a client id and waits in the outbox until
+//! the server acknowledges it (after committing it). After each (re)connect the outbox is
+//! sent again with the same ids, and the server stores each id once. Incoming messages are
+//! confirmed (`chat_received`) as they arrive and told apart by server id, so one that
+//! arrives twice (live and again in a catch-up) shows once.
+
+use super::js::log;
+use super::signaling::Signaling;
+use crate::chat_view::{ChatAction, ChatView, Line, LineState, Thread};
+use crate::protocol::{
+    ChatMessage, Conversation, ConversationSummary, Delivery, ErrorCode, GroupName, Message,
+    Presence, PresenceEntry, Route, UserName,
+};
+use crate::text;
+use leptos::prelude::*;
+
+/// Messages per history page.
+const PAGE: u32 = 30;
+
+/// A message written here that the server has not acknowledged yet.
+struct Draft {
+    id: String,
+    conversation: Conversation,
+    text: String,
+}
+
+pub struct Chat {
+    me: UserName,
+    view: ChatView,
+    outbox: Vec<Draft>,
+    /// A history request is on its way (a scroll asks once).
+    loading: bool,
+    /// A group this page asked to create: opened when the server confirms it.
+    creating: Option<GroupName>,
+}
+
+impl Chat {
+    pub fn new(me: UserName, view: ChatView) -> Self {
+        Self {
+            me,
+            view,
+            outbox: Vec::new(),
+            loading: false,
+            creating: None,
+        }
+    }
+
+    /// The socket is signed in (again): ask for presence, conversations and everything
+    /// pending; send again what was never acknowledged; refresh the open conversation.
+    pub fn on_signed_in(&mut self, out: &Signaling) {
+        out.send(&Message::Sync {
+            route: Route::default(),
+        });
+        for draft in &self.outbox {
+            out.send(&chat_send(draft));
+        }
+        if let Some(open) = self.view.open.get_untracked() {
+            self.request_history(out, &open, None);
+        }
+    }
+
+    /// The socket is gone: nobody is known to be online until it is back.
+    pub fn on_signed_out(&mut self) {
+        self.view.online.set(Vec::new());
+        self.loading = false;
+    }
+
+    pub fn on_action(&mut self, action: ChatAction, out: Option<&Signaling>) {
+        match action {
+            ChatAction::Open(conversation) => self.open(conversation, out),
+            ChatAction::OpenNamed(typed) => match UserName::parse(typed.trim()) {
+                Ok(name) if name == self.me => self.view.error.set(text::SELF_MESSAGE.into()),
+                Ok(name) => self.open(Conversation::User(name), out),
+                Err(why) => self.view.error.set(text::bad_name(&why.to_string())),
+            },
+            ChatAction::Send(text) => self.send(text, out),
+            ChatAction::Older => {
+                let oldest = self
+                    .view
+                    .lines
+                    .with_untracked(|lines| lines.iter().find_map(|l| l.id));
+                if let (Some(out), Some(open), false, true) = (
+                    out,
+                    self.view.open.get_untracked(),
+                    self.loading,
+                    self.view.more.get_untracked(),
+                ) {
+                    self.request_history(out, &open, oldest);
+                }
+            }
+            ChatAction::CreateGroup { name, members } => self.create_group(&name, &members, out),
+        }
+    }
+
+    /// Handles a chat frame; returns it back if it is not one.
+    pub fn on_message(&mut self, msg: Message, out: Option<&Signaling>) -> Option<Message> {
+        match msg {
+            Message::Presence { users, full, .. } => self.on_presence(users, full),
+            Message::Conversations { conversations, .. } => {
+                self.on_conversations(conversations, out)
+            }
+            Message::Chat { messages, .. } => self.on_chat(messages, out),
+            Message::ChatAck { id, message, .. } => self.on_ack(&id, message),
+            Message::ChatDelivered { ids, .. } => self.view.lines.update(|lines| {
+                for line in lines.iter_mut() {
+                    if line.id.is_some_and(|id| ids.contains(&id)) {
+                        line.state = LineState::Delivered;
+                    }
+                }
+            }),
+            Message::HistoryPage {
+                conversation,
+                messages,
+                more,
+                ..
+            } => {
+                if self.view.open.get_untracked().as_ref() == Some(&conversation) {
+                    self.loading = false;
+                    self.view.more.set(more);
+                    let lines = messages.into_iter().map(line_of).collect();
+                    self.view.lines.update(|shown| merge(shown, lines));
+                }
+            }
+            Message::Group { group, members, .. } => {
+                let conversation = Conversation::Group(group.clone());
+                self.view.threads.update(|threads| {
+                    thread_mut(threads, &conversation).members = members;
+                });
+                if self.creating.as_ref() == Some(&group) {
+                    self.creating = None;
+                    self.open(conversation, out);
+                }
+            }
+            Message::Error { code, msg, id, .. } => return self.on_error(code, msg, id),
+            other => return Some(other),
+        }
+        None
+    }
+
+    fn on_presence(&mut self, users: Vec<PresenceEntry>, full: bool) {
+        let me = self.me.clone();
+        self.view.online.update(|online| {
+            if full {
+                online.clear();
+            }
+            for entry in users {
+                if entry.user == me {
+                    continue;
+                }
+                online.retain(|(name, _)| name != &entry.user);
+                if entry.state != Presence::Offline {
+                    online.push((entry.user, entry.state));
+                }
+            }
+            online.sort_by(|a, b| a.0.cmp(&b.0));
+        });
+    }
+
+    fn on_conversations(&mut self, list: Vec<ConversationSummary>, out: Option<&Signaling>) {
+        let open = self.view.open.get_untracked();
+        self.view.threads.set(
+            list.into_iter()
+                .map(|summary| Thread {
+                    conversation: summary.conversation,
+                    members: summary.members,
+                    unread: summary.unread,
+                    last_id: summary.last_id,
+                })
+                .collect(),
+        );
+        if let Some(open) = open {
+            self.mark_read(&open, out);
+        }
+    }
+
+    fn on_chat(&mut self, messages: Vec<ChatMessage>, out: Option<&Signaling>) {
+        if let Some(out) = out {
+            out.send(&Message::ChatReceived {
+                route: Route::default(),
+                ids: messages.iter().map(|m| m.id).collect(),
+            });
+        }
+        let open = self.view.open.get_untracked();
+        let mut shown = Vec::new();
+        self.view.threads.update(|threads| {
+            for message in messages {
+                let thread = thread_mut(threads, &message.conversation);
+                let new = thread.last_id.is_none_or(|last| message.id > last);
+                if new {
+                    thread.last_id = Some(message.id);
+                }
+                if open.as_ref() == Some(&message.conversation) {
+                    shown.push(line_of(message));
+                } else if new && message.from != self.me {
+                    thread.unread += 1;
+                }
+            }
+            threads.sort_by_key(|t| std::cmp::Reverse(t.last_id));
+        });
+        if !shown.is_empty() {
+            self.view.lines.update(|lines| merge(lines, shown));
+            if let Some(open) = open {
+                self.mark_read(&open, out);
+            }
+        }
+    }
+
+    fn on_ack(&mut self, id: &str, message: ChatMessage) {
+        self.outbox.retain(|draft| draft.id != id);
+        self.view.threads.update(|threads| {
+            let thread = thread_mut(threads, &message.conversation);
+            thread.last_id = thread.last_id.max(Some(message.id));
+            threads.sort_by_key(|t| std::cmp::Reverse(t.last_id));
+        });
+        if self.view.open.get_untracked().as_ref() == Some(&message.conversation) {
+            let line = line_of(message);
+            self.view.lines.update(|lines| merge(lines, vec![line]));
+        }
+    }
+
+    /// A refusal of one of this page's chat frames; anything else goes back to the caller.
+    fn on_error(&mut self, code: ErrorCode, msg: String, id: Option<String>) -> Option<Message> {
+        let chat_code = matches!(
+            code,
+            ErrorCode::TooLong
+                | ErrorCode::RateLimited
+                | ErrorCode::NotMember
+                | ErrorCode::GroupExists
+                | ErrorCode::Storage
+        );
+        if id.is_none() && !chat_code {
+            return Some(Message::chat_error(&self.me, code, msg, id));
+        }
+        log(&format!("chat refused ({code:?}): {msg}"));
+        if code == ErrorCode::GroupExists {
+            self.creating = None;
+        }
+        if let Some(id) = id {
+            self.outbox.retain(|draft| draft.id != id);
+            self.view.lines.update(|lines| {
+                for line in lines.iter_mut() {
+                    if line.client_id.as_deref() == Some(id.as_str()) && line.id.is_none() {
+                        line.state = LineState::Failed;
+                    }
+                }
+            });
+        }
+        self.view.error.set(msg);
+        None
+    }
+
+    fn open(&mut self, conversation: Conversation, out: Option<&Signaling>) {
+        self.view.error.set(String::new());
+        if self.view.open.get_untracked().as_ref() == Some(&conversation) {
+            return;
+        }
+        let pending: Vec<Line> = self
+            .outbox
+            .iter()
+            .filter(|draft| draft.conversation == conversation)
+            .map(|draft| self.pending_line(draft))
+            .collect();
+        self.view.lines.set(pending);
+        self.view.more.set(false);
+        self.view.open.set(Some(conversation.clone()));
+        self.view.threads.update(|threads| {
+            thread_mut(threads, &conversation);
+        });
+        if let Some(out) = out {
+            self.request_history(out, &conversation, None);
+        }
+        self.mark_read(&conversation, out);
+    }
+
+    fn send(&mut self, text: String, out: Option<&Signaling>) {
+        let Some(conversation) = self.view.open.get_untracked() else {
+            return;
+        };
+        self.view.error.set(String::new());
+        let draft = Draft {
+            id: new_client_id(),
+            conversation,
+            text,
+        };
+        if let Some(out) = out {
+            out.send(&chat_send(&draft));
+        }
+        let line = self.pending_line(&draft);
+        self.view.lines.update(|lines| lines.push(line));
+        self.outbox.push(draft);
+    }
+
+    fn create_group(&mut self, name: &str, members: &str, out: Option<&Signaling>) {
+        let group = match GroupName::parse(name.trim()) {
+            Ok(group) => group,
+            Err(why) => return self.view.error.set(why.to_string()),
+        };
+        let mut names = Vec::new();
+        for raw in members.split([',', ' ', ';']).filter(|s| !s.is_empty()) {
+            match UserName::parse(raw) {
+                Ok(name) if name != self.me => names.push(name),
+                Ok(_) => {}
+                Err(why) => return self.view.error.set(text::bad_name(&why.to_string())),
+            }
+        }
+        let Some(out) = out else {
+            return self.view.error.set(text::RECONNECTING.into());
+        };
+        self.view.error.set(String::new());
+        self.creating = Some(group.clone());
+        out.send(&Message::GroupCreate {
+            route: Route::default(),
+            group,
+            members: names,
+        });
+    }
+
+    fn request_history(
+        &mut self,
+        out: &Signaling,
+        conversation: &Conversation,
+        before: Option<i64>,
+    ) {
+        self.loading = true;
+        out.send(&Message::History {
+            route: Route::default(),
+            conversation: conversation.clone(),
+            before,
+            limit: Some(PAGE),
+        });
+    }
+
+    /// Everything in `conversation` counts as read: it is open in front of the user.
+    fn mark_read(&mut self, conversation: &Conversation, out: Option<&Signaling>) {
+        let mut upto = None;
+        self.view.threads.update(|threads| {
+            if let Some(thread) = threads.iter_mut().find(|t| &t.conversation == conversation) {
+                if thread.unread > 0 {
+                    upto = thread.last_id;
+                }
+                thread.unread = 0;
+            }
+        });
+        if let (Some(out), Some(upto)) = (out, upto) {
+            out.send(&Message::ChatRead {
+                route: Route::default(),
+                conversation: conversation.clone(),
+                upto,
+            });
+        }
+    }
+
+    fn pending_line(&self, draft: &Draft) -> Line {
+        Line {
+            id: None,
+            client_id: Some(draft.id.clone()),
+            from: self.me.to_string(),
+            time: clock(js_sys::Date::now()),
+            kind: crate::protocol::ChatKind::Text,
+            text: draft.text.clone(),
+            reason: None,
+            state: LineState::Pending,
+        }
+    }
+}
+
+fn chat_send(draft: &Draft) -> Message {
+    Message::ChatSend {
+        route: Route::default(),
+        id: draft.id.clone(),
+        conversation: draft.conversation.clone(),
+        text: draft.text.clone(),
+    }
+}
+
+/// The thread of `conversation`, added (empty) if the page did not know it yet.
+fn thread_mut<'a>(threads: &'a mut Vec<Thread>, conversation: &Conversation) -> &'a mut Thread {
+    let at = match threads.iter().position(|t| &t.conversation == conversation) {
+        Some(at) => at,
+        None => {
+            threads.push(Thread {
+                conversation: conversation.clone(),
+                members: Vec::new(),
+                unread: 0,
+                last_id: None,
+            });
+            threads.len() - 1
+        }
+    };
+    &mut threads[at]
+}
+
+fn line_of(message: ChatMessage) -> Line {
+    Line {
+        id: Some(message.id),
+        client_id: message.client_id,
+        from: message.from.to_string(),
+        time: clock(message.at as f64),
+        kind: message.kind,
+        text: message.text,
+        reason: message.reason,
+        state: match message.state {
+            Delivery::Sent => LineState::Sent,
+            Delivery::Delivered => LineState::Delivered,
+        },
+    }
+}
+
+/// Puts `incoming` into `lines`: a line already there (same server id, or this page's own
+/// pending one with the same client id) is replaced; stored lines stay in server order,
+/// pending ones after them.
+fn merge(lines: &mut Vec<Line>, incoming: Vec<Line>) {
+    for line in incoming {
+        let same = lines.iter().position(|l| {
+            (l.id.is_some() && l.id == line.id)
+                || (l.client_id.is_some() && l.client_id == line.client_id)
+        });
+        match same {
+            // A stored line never goes back to pending, nor delivered back to sent.
+            Some(at)
+                if lines[at].state == LineState::Delivered && line.state == LineState::Sent =>
+            {
+                lines[at] = Line {
+                    state: LineState::Delivered,
+                    ..line
+                };
+            }
+            Some(at) => lines[at] = line,
+            None => lines.push(line),
+        }
+    }
+    lines.sort_by_key(|l| l.id.unwrap_or(i64::MAX));
+}
+
+/// `hh:mm` in the browser's time zone.
+fn clock(millis: f64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(millis));
+    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+}
+
+/// 128 random bits as hex: unique enough that two messages never share one.
+fn new_client_id() -> String {
+    let mut bytes = [0u8; 16];
+    let filled = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !filled {
+        // No Web Crypto (very old browser): Math.random is still unique per page.
+        for b in &mut bytes {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
