@@ -57,6 +57,8 @@ export default defineConfig({
       // A one-second heartbeat: a page that did not answer the server's pings would be cut
       // off three seconds into every test, so every call here also proves browsers answer.
       DUET_HEARTBEAT_SECS: '1',
+      // A chat database of its own, emptied by scripts/e2e.sh before every run.
+      DUET_DATA_DIR: 'target/e2e-data',
       RUST_LOG: process.env.RUST_LOG ?? 'info',
     },
     url: `${BASE_URL}/`,

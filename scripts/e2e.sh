@@ -13,6 +13,9 @@ cd "$(dirname "$0")/.."
 [ -x target/debug/duet ] || { echo "error: target/debug/duet is missing; run cargo leptos build" >&2; exit 1; }
 [ -d end2end/node_modules ] || { echo "error: end2end/node_modules is missing; run make e2e-setup" >&2; exit 1; }
 
+# Every run starts with an empty chat database (playwright.config.ts points the server here).
+rm -rf target/e2e-data
+
 # Creating a network namespace needs root. sudo resets PATH, so hand ours over (node, npm).
 run_as_root=()
 [ "$(id -u)" -eq 0 ] || run_as_root=(sudo -E env "PATH=$PATH")
