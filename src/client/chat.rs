@@ -21,6 +21,7 @@ use leptos::prelude::*;
 const PAGE: u32 = 30;
 
 /// A message written here that the server has not acknowledged yet.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Draft {
     id: String,
     conversation: Conversation,
@@ -38,13 +39,34 @@ pub struct Chat {
 }
 
 impl Chat {
+    /// The chat of `me`'s page, with the outbox a closed page of theirs left unsent.
     pub fn new(me: UserName, view: ChatView) -> Self {
+        let outbox = saved_outbox(&me);
         Self {
             me,
             view,
-            outbox: Vec::new(),
+            outbox,
             loading: false,
             creating: None,
+        }
+    }
+
+    /// Keeps the outbox in the browser's storage, so closing the page loses nothing either.
+    fn save_outbox(&self) {
+        let Some(storage) = local_storage() else {
+            return;
+        };
+        let key = outbox_key(&self.me);
+        let saved = if self.outbox.is_empty() {
+            storage.remove_item(&key)
+        } else {
+            match serde_json::to_string(&self.outbox) {
+                Ok(json) => storage.set_item(&key, &json),
+                Err(_) => Ok(()),
+            }
+        };
+        if saved.is_err() {
+            log("could not save unsent messages in local storage");
         }
     }
 
@@ -210,6 +232,7 @@ impl Chat {
 
     fn on_ack(&mut self, id: &str, message: ChatMessage) {
         self.outbox.retain(|draft| draft.id != id);
+        self.save_outbox();
         self.view.threads.update(|threads| {
             let thread = thread_mut(threads, &message.conversation);
             thread.last_id = thread.last_id.max(Some(message.id));
@@ -240,6 +263,7 @@ impl Chat {
         }
         if let Some(id) = id {
             self.outbox.retain(|draft| draft.id != id);
+            self.save_outbox();
             self.view.lines.update(|lines| {
                 for line in lines.iter_mut() {
                     if line.client_id.as_deref() == Some(id.as_str()) && line.id.is_none() {
@@ -291,6 +315,7 @@ impl Chat {
         let line = self.pending_line(&draft);
         self.view.lines.update(|lines| lines.push(line));
         self.outbox.push(draft);
+        self.save_outbox();
     }
 
     fn create_group(&mut self, name: &str, members: &str, out: Option<&Signaling>) {
@@ -365,6 +390,21 @@ impl Chat {
             state: LineState::Pending,
         }
     }
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn outbox_key(me: &UserName) -> String {
+    format!("duet.outbox.{me}")
+}
+
+fn saved_outbox(me: &UserName) -> Vec<Draft> {
+    local_storage()
+        .and_then(|storage| storage.get_item(&outbox_key(me)).ok().flatten())
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
 }
 
 fn chat_send(draft: &Draft) -> Message {
