@@ -34,8 +34,9 @@ pub async fn handle_socket(socket: WebSocket, hub: Arc<Hub>, name: UserName) {
     };
     tracing::debug!(user = %name, "signed in");
     let mut send = tokio::spawn(send_task(sink, session.queue));
+    let mut send_ended = false;
     tokio::select! {
-        _ = &mut send => {}
+        _ = &mut send => send_ended = true,
         _ = receive_loop(stream, &hub, &name, session.closer) => {}
         _ = session.kick.notified() => {
             // Its reader is stuck: the send task may be blocked on a full TCP buffer.
@@ -44,8 +45,9 @@ pub async fn handle_socket(socket: WebSocket, hub: Arc<Hub>, name: UserName) {
     }
     hub.leave(&name);
     tracing::debug!(user = %name, "signed out");
-    // `leave` dropped the hub's sender, so the send task ends once it has flushed.
-    if tokio::time::timeout(FLUSH, &mut send).await.is_err() {
+    // `leave` dropped the hub's sender, so the send task ends once it has flushed. A
+    // finished JoinHandle must not be awaited again: that panics.
+    if !send_ended && tokio::time::timeout(FLUSH, &mut send).await.is_err() {
         send.abort();
     }
 }

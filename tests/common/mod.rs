@@ -46,8 +46,8 @@ pub fn scratch_dir() -> std::path::PathBuf {
         .keep()
 }
 
-/// Serves the real router with `settings` on a free local port until the test's runtime ends.
-pub async fn start(settings: Settings) -> SocketAddr {
+/// The real router with `settings`, and a listener on a free local port for it.
+async fn listen(settings: Settings) -> (tokio::net::TcpListener, SocketAddr, axum::Router) {
     let options = leptos::config::LeptosOptions::builder()
         .output_name("duet")
         .build();
@@ -56,8 +56,57 @@ pub async fn start(settings: Settings) -> SocketAddr {
         .await
         .expect("bind a free local port");
     let addr = listener.local_addr().expect("the bound address");
+    (listener, addr, app)
+}
+
+/// Serves the real router with `settings` on a free local port until the test's runtime ends.
+pub async fn start(settings: Settings) -> SocketAddr {
+    let (listener, addr, app) = listen(settings).await;
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
     addr
+}
+
+/// A server the test can stop, to start another one on the same data directory.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// [`start`], for a server that [`Running::stop`] ends.
+pub async fn start_stoppable(settings: Settings) -> Running {
+    let (listener, addr, app) = listen(settings).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("serve")
+    });
+    Running { addr, stop, task }
+}
+
+impl Running {
+    /// Stops listening and waits until the server has dropped its router (and with it the
+    /// hub and its database handle). An upgraded socket lives in a task of its own and
+    /// keeps the hub alive: close every client first.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        timeout(WAIT, self.task)
+            .await
+            .expect("the server stops within WAIT")
+            .expect("the server task ends cleanly");
+    }
+}
+
+/// Opens the chat database of a server started with `settings`, read-only, to check what
+/// it stored.
+pub fn open_database(settings: &Settings) -> rusqlite::Connection {
+    let path = settings.database();
+    rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()))
 }
 
 /// [`start`] with [`test_settings`].
@@ -97,10 +146,15 @@ impl Client {
 
     /// Opens `name`'s socket without reading anything from it.
     pub async fn open(addr: SocketAddr, name: &str) -> Client {
+        Client::open_within(addr, name, WAIT).await
+    }
+
+    /// [`Client::open`] within `wait` (a loaded server may need longer than [`WAIT`]).
+    pub async fn open_within(addr: SocketAddr, name: &str, wait: Duration) -> Client {
         let url = socket_url(addr, name);
-        let (ws, _) = timeout(WAIT, tokio_tungstenite::connect_async(&url))
+        let (ws, _) = timeout(wait, tokio_tungstenite::connect_async(&url))
             .await
-            .unwrap_or_else(|_| panic!("{name}: connecting timed out"))
+            .unwrap_or_else(|_| panic!("{name}: connecting timed out after {wait:?}"))
             .unwrap_or_else(|e| panic!("{name}: connecting to {url} failed: {e}"));
         Client {
             name: name.to_owned(),
@@ -178,6 +232,18 @@ impl Client {
         self.recv_within(WAIT).await
     }
 
+    /// The next text frame as a protocol [`Message`], however long it takes, or `None` once
+    /// the socket has ended. Cancel-safe, so a caller can bound it or `select!` on it.
+    pub async fn next_message(&mut self) -> Option<Message> {
+        loop {
+            match self.ws.next().await {
+                Some(Ok(Frame::Text(text))) => return Some(self.decode(&text)),
+                Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => continue,
+                Some(Ok(_)) | Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
     /// The next frame as a protocol [`Message`] if one has already arrived; never waits.
     pub fn try_recv(&mut self) -> Option<Message> {
         match self.ws.next().now_or_never()? {
@@ -188,9 +254,14 @@ impl Client {
 
     /// Closes the socket as a page would, and waits until the server has dropped the
     /// connection, which it does only after signing the user out.
-    pub async fn close(mut self) {
+    pub async fn close(self) {
+        self.close_within(WAIT).await;
+    }
+
+    /// [`Client::close`], waiting up to `wait` for the server.
+    pub async fn close_within(mut self, wait: Duration) {
         self.send_frame(Frame::Close(None)).await;
-        self.expect_end_within(WAIT).await;
+        self.expect_end_within(wait).await;
     }
 
     /// Every message that arrives until none has for `quiet_ms` milliseconds.
