@@ -11,6 +11,7 @@
 pub mod db;
 
 use super::hub::{Hub, Outgoing};
+use super::settings::SILENT_BEATS;
 use super::store::StoreError;
 use crate::protocol::{
     Conversation, ErrorCode, Message, Route, SYSTEM_USER, UserName, chat::valid_client_id,
@@ -75,9 +76,12 @@ pub struct Socket<'a> {
 impl Socket<'_> {
     /// Handles one chat frame from this socket's page.
     pub async fn handle(&self, msg: Message) {
+        // `chat_received` and `chat_read` answer what the server sent, so they are not
+        // metered: a page in a busy group must be able to keep up.
         let metered = matches!(
             msg,
-            Message::ChatSend { .. }
+            Message::Sync { .. }
+                | Message::ChatSend { .. }
                 | Message::History { .. }
                 | Message::GroupCreate { .. }
                 | Message::GroupAdd { .. }
@@ -311,8 +315,18 @@ impl Socket<'_> {
             .await;
     }
 
+    /// Queues `msg` for this page, waiting for room. A page that stopped reading fills its
+    /// queue, and waiting for ever would also stop this socket's loop from noticing that:
+    /// after as long as a silent page is given, it is disconnected instead.
     async fn reply(&self, msg: Message) {
-        // Fails only when the socket has ended, and then there is no one to tell.
-        let _ = self.own.send(Outgoing::Text(msg.to_json())).await;
+        let patience = self.hub.settings().heartbeat() * SILENT_BEATS;
+        match tokio::time::timeout(patience, self.own.send(Outgoing::Text(msg.to_json()))).await {
+            // An error means the socket has ended, and then there is no one to tell.
+            Ok(_) => {}
+            Err(_) => {
+                tracing::info!(user = %self.me, "send queue full for {patience:?}: disconnecting a page that stopped reading");
+                self.hub.kick(self.me);
+            }
+        }
     }
 }

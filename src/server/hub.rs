@@ -149,6 +149,13 @@ impl Hub {
         deliver(&inner, name, &list);
     }
 
+    /// Disconnects `name`'s socket: its page stopped reading.
+    pub fn kick(&self, name: &UserName) {
+        if let Some(peer) = self.lock().peers.get(name) {
+            peer.kick.notify_one();
+        }
+    }
+
     /// Queues a chat frame for `to` if their page shows chat.
     pub fn push(&self, to: &UserName, msg: &Message) {
         let inner = self.lock();
