@@ -21,6 +21,7 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message as Frame;
 
 fn name(raw: &str) -> UserName {
     UserName::parse(raw).expect("a valid test name")
@@ -816,4 +817,60 @@ async fn an_unanswered_ring_is_a_missed_call_on_both_pages() {
     bob.expect_hangup_within(SYSTEM_USER, Reason::Timeout, late)
         .await;
     expect_missed_on_both(&mut alice, &mut bob, Reason::Timeout).await;
+}
+
+#[tokio::test]
+async fn a_page_that_stops_reading_its_catch_up_is_disconnected() {
+    // Enough backlog (16 MB) to fill the socket's queue and loopback's TCP buffers.
+    const MESSAGES: usize = 4000;
+    let settings = Settings {
+        heartbeat_secs: 1,
+        send_queue: 4,
+        max_message_bytes: 64 * 1024,
+        chat_rate_per_sec: 1_000_000,
+        chat_burst: 1_000_000,
+        ..test_settings()
+    };
+    let addr = start(settings).await;
+    let (mut alice, _) = sync_client(addr, "alice").await;
+    let text = "x".repeat(4000);
+    for batch in 0..MESSAGES / 100 {
+        for i in 0..100 {
+            send_chat(&mut alice, &format!("m{batch}-{i}"), &with("bob"), &text).await;
+        }
+        for i in 0..100 {
+            expect_ack(&mut alice, &format!("m{batch}-{i}")).await;
+        }
+    }
+
+    // Nobody else is online to send him anything (a frame for a full queue also ends him).
+    alice.close().await;
+
+    // bob asks for everything and then never reads a byte, while he keeps talking (pings),
+    // so it is not the silent-socket rule that ends him.
+    let mut stuck = Client::open(addr, "bob").await;
+    stuck.send_json(json!({"type": "sync"})).await;
+
+    // The server gives up on him after three heartbeats of a full queue, which frees his
+    // name: a new page of his is welcomed.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        // Once he is disconnected, this fails; that is the point.
+        stuck.try_send_frame(Frame::Ping(Default::default())).await;
+        let mut again = Client::open(addr, "bob").await;
+        match again.recv().await {
+            Message::Welcome { .. } => break,
+            Message::Error {
+                code: ErrorCode::NameInUse,
+                ..
+            } => {}
+            other => panic!("bob's second page: unexpected {other:?}"),
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "bob's stuck page still holds his name after 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    drop(stuck);
 }

@@ -170,6 +170,11 @@ impl Client {
             .unwrap_or_else(|e| panic!("{}: sending failed: {e}", self.name));
     }
 
+    /// Sends one raw frame; false if the connection is gone (or sending takes over [`WAIT`]).
+    pub async fn try_send_frame(&mut self, frame: Frame) -> bool {
+        matches!(timeout(WAIT, self.ws.send(frame)).await, Ok(Ok(())))
+    }
+
     /// Sends one text frame exactly as given.
     pub async fn send_text(&mut self, text: impl Into<String>) {
         self.send_frame(Frame::text(text.into())).await;
