@@ -4,7 +4,8 @@
 #
 #   scripts/tools.sh STEP...
 #
-#   rust          the toolchain rust-toolchain.toml names, with rustfmt, clippy and the wasm target
+#   rust          the toolchain rust-toolchain.toml names, with rustfmt, clippy and the wasm
+#                 target, and a C compiler (SQLite is compiled into duet)
 #   cargo-leptos  cargo-leptos, exactly the version below
 #   wasm-bindgen  the wasm-bindgen CLI, exactly the version of the wasm-bindgen crate in Cargo.lock
 #   wasm-opt      binaryen's wasm-opt >= 116, for release builds
@@ -60,6 +61,8 @@ need_c_compiler() {
 step_rust() {
     command -v rustup >/dev/null && command -v cargo >/dev/null ||
         die "rustup and cargo are not installed; install rustup (https://rustup.rs) and run this again"
+    # duet itself compiles C: SQLite, bundled by rusqlite.
+    need_c_compiler
     local channel
     channel=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
     [ -n "$channel" ] || die "no channel found in rust-toolchain.toml"
