@@ -89,6 +89,8 @@ pub enum ChatAction {
         name: String,
         members: String,
     },
+    /// Add the names in this text to the open group.
+    AddMembers(String),
 }
 
 /// The signals the chat parts of the page render. `Copy`, so every closure can hold it.

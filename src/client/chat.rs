@@ -114,6 +114,7 @@ impl Chat {
                 }
             }
             ChatAction::CreateGroup { name, members } => self.create_group(&name, &members, out),
+            ChatAction::AddMembers(members) => self.add_members(&members, out),
         }
     }
 
@@ -323,14 +324,9 @@ impl Chat {
             Ok(group) => group,
             Err(why) => return self.view.error.set(why.to_string()),
         };
-        let mut names = Vec::new();
-        for raw in members.split([',', ' ', ';']).filter(|s| !s.is_empty()) {
-            match UserName::parse(raw) {
-                Ok(name) if name != self.me => names.push(name),
-                Ok(_) => {}
-                Err(why) => return self.view.error.set(text::bad_name(&why.to_string())),
-            }
-        }
+        let Some(names) = self.names(members) else {
+            return;
+        };
         let Some(out) = out else {
             return self.view.error.set(text::RECONNECTING.into());
         };
@@ -341,6 +337,41 @@ impl Chat {
             group,
             members: names,
         });
+    }
+
+    fn add_members(&mut self, members: &str, out: Option<&Signaling>) {
+        let Some(Conversation::Group(group)) = self.view.open.get_untracked() else {
+            return;
+        };
+        let Some(names) = self.names(members) else {
+            return;
+        };
+        let Some(out) = out else {
+            return self.view.error.set(text::RECONNECTING.into());
+        };
+        self.view.error.set(String::new());
+        out.send(&Message::GroupAdd {
+            route: Route::default(),
+            group,
+            members: names,
+        });
+    }
+
+    /// The user names in `typed` (commas, semicolons or spaces between), this user left out;
+    /// `None`, with the reason shown, if one is not a valid name.
+    fn names(&self, typed: &str) -> Option<Vec<UserName>> {
+        let mut names = Vec::new();
+        for raw in typed.split([',', ' ', ';']).filter(|s| !s.is_empty()) {
+            match UserName::parse(raw) {
+                Ok(name) if name != self.me => names.push(name),
+                Ok(_) => {}
+                Err(why) => {
+                    self.view.error.set(text::bad_name(&why.to_string()));
+                    return None;
+                }
+            }
+        }
+        Some(names)
     }
 
     fn request_history(

@@ -14,6 +14,13 @@ const NEAR_TOP: i32 = 40;
 #[component]
 pub fn ChatPanel(chat: ChatView, act: Callback<ChatAction>, me: String) -> impl IntoView {
     let draft = RwSignal::new(String::new());
+    let newcomers = RwSignal::new(String::new());
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        act.run(ChatAction::AddMembers(newcomers.get_untracked()));
+        newcomers.set(String::new());
+    };
+    let not_group = move || !matches!(chat.open.get(), Some(Conversation::Group(_)));
     let list = NodeRef::<Ol>::new();
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -59,6 +66,18 @@ pub fn ChatPanel(chat: ChatView, act: Callback<ChatAction>, me: String) -> impl 
             data-conversation=move || chat.open.get().as_ref().map(conversation_key).unwrap_or_default()
         >
             <h2 id="chatTitle">{title}</h2>
+            <form class="add-members" on:submit=add hidden=not_group>
+                <input
+                    id="groupAddName"
+                    type="text"
+                    placeholder=text::ADD_MEMBERS
+                    aria-label=text::ADD_MEMBERS
+                    autocomplete="off"
+                    autocapitalize="none"
+                    bind:value=newcomers
+                />
+                <button id="groupAdd" type="submit">{text::ADD}</button>
+            </form>
             <p class="hint" hidden=move || chat.open.with(Option::is_some)>{text::PICK_CONVERSATION}</p>
             <ol id="messages" node_ref=list on:scroll=on_scroll>
                 <For each=move || chat.lines.get() key=Line::render_key let(line)>
