@@ -90,19 +90,33 @@ function withoutDevices(lacks: Device[]) {
   };
 }
 
+/** How `open` sets a person up, beyond their name. */
+export interface OpenOptions {
+  /** Devices their browser lacks. */
+  lacks?: Device[];
+  /** The original demo's page instead of duet's, talking to this server. */
+  original?: boolean;
+  /**
+   * Runs on the new page before it loads, e.g. `page.routeWebSocket(...)` to stand between
+   * the page and its socket (a route must exist before the page opens the socket).
+   */
+  beforeGoto?: (page: Page) => Promise<void>;
+}
+
 /**
  * `open('alice')` opens alice's call page in a fresh browser context. Names get a suffix
  * unique to the test, so tests never meet each other's users; within one test the same
- * `who` always means the same name (opening it twice is the name-in-use case).
+ * `who` always means the same name (opening it twice is the name-in-use case, or, once the
+ * first page has closed, the same person coming back).
  */
 export const test = base.extend<{
-  open: (who: string, options?: { lacks?: Device[]; original?: boolean }) => Promise<Person>;
+  open: (who: string, options?: OpenOptions) => Promise<Person>;
 }>({
   open: async ({ browser }, use, testInfo) => {
     const tag = Math.random().toString(36).slice(2, 8);
     const contexts: BrowserContext[] = [];
     const consoleLines: string[] = [];
-    await use(async (who, { lacks = [], original = false } = {}) => {
+    await use(async (who, { lacks = [], original = false, beforeGoto } = {}) => {
       const name = `${who}-${tag}`;
       const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
       contexts.push(context);
@@ -116,6 +130,7 @@ export const test = base.extend<{
         ? `${await originalPageServer()}/${name}.html?server=${new URL(BASE_URL).host}`
         : `${BASE_URL}/webrtc/${name}.html`;
       if (original) page.on('dialog', (dialog) => dialog.accept());
+      if (beforeGoto) await beforeGoto(page);
       const response = await page.goto(url);
       expect(response?.status(), `GET ${url}`).toBe(200);
       return { name, context, page };
