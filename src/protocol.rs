@@ -438,9 +438,10 @@ pub const KNOWN_TYPES: &[&str] = &[
     "group",
 ];
 
-impl Message {
-    pub fn route(&self) -> &Route {
-        match self {
+/// `$msg`'s route, borrowed as `$msg` is (shared or mutable): one list of variants for both.
+macro_rules! route_of {
+    ($msg:expr) => {
+        match $msg {
             Message::CallStart { route, .. }
             | Message::CallBack { route, .. }
             | Message::Offer { route, .. }
@@ -465,34 +466,16 @@ impl Message {
             | Message::GroupAdd { route, .. }
             | Message::Group { route, .. } => route,
         }
+    };
+}
+
+impl Message {
+    pub fn route(&self) -> &Route {
+        route_of!(self)
     }
 
     pub fn route_mut(&mut self) -> &mut Route {
-        match self {
-            Message::CallStart { route, .. }
-            | Message::CallBack { route, .. }
-            | Message::Offer { route, .. }
-            | Message::Answer { route, .. }
-            | Message::Ice { route, .. }
-            | Message::Hangup { route, .. }
-            | Message::Welcome { route, .. }
-            | Message::Ringing { route }
-            | Message::Error { route, .. }
-            | Message::Sync { route }
-            | Message::Presence { route, .. }
-            | Message::Conversations { route, .. }
-            | Message::ChatSend { route, .. }
-            | Message::ChatAck { route, .. }
-            | Message::Chat { route, .. }
-            | Message::ChatReceived { route, .. }
-            | Message::ChatDelivered { route, .. }
-            | Message::ChatRead { route, .. }
-            | Message::History { route, .. }
-            | Message::HistoryPage { route, .. }
-            | Message::GroupCreate { route, .. }
-            | Message::GroupAdd { route, .. }
-            | Message::Group { route, .. } => route,
-        }
+        route_of!(self)
     }
 
     /// The wire name of this message's type.

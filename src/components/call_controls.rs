@@ -1,5 +1,6 @@
 //! The name to call and the buttons; each is shown only in the phase where it applies.
 
+use super::{Holds, TextField};
 use crate::phone::{Action, Phase, PhoneView};
 use crate::text;
 use leptos::prelude::*;
@@ -20,15 +21,7 @@ pub fn CallControls(
     };
     view! {
         <form class="dial" on:submit=call hidden=not_in(Phase::Idle)>
-            <input
-                id="toUser"
-                type="text"
-                placeholder=text::TO_USER
-                aria-label=text::TO_USER
-                autocomplete="off"
-                autocapitalize="none"
-                bind:value=to_user
-            />
+            <TextField id="toUser" label=text::TO_USER value=to_user holds=Holds::Names />
             <button id="call" type="submit" class="go">{text::CALL}</button>
             <button id="openChat" type="button" on:click=move |_| open_chat.run(to_user.get_untracked())>
                 {text::MESSAGE}

@@ -2,6 +2,7 @@
 //! fetched when scrolled to the top) and the line to write in. Text is always shown as
 //! text: Leptos puts it in text nodes, so markup in a message is never parsed.
 
+use super::{Holds, TextField};
 use crate::chat_view::{ChatAction, ChatView, Line, conversation_key};
 use crate::protocol::{ChatKind, Conversation};
 use crate::text;
@@ -67,15 +68,7 @@ pub fn ChatPanel(chat: ChatView, act: Callback<ChatAction>, me: String) -> impl 
         >
             <h2 id="chatTitle">{title}</h2>
             <form class="add-members" on:submit=add hidden=not_group>
-                <input
-                    id="groupAddName"
-                    type="text"
-                    placeholder=text::ADD_MEMBERS
-                    aria-label=text::ADD_MEMBERS
-                    autocomplete="off"
-                    autocapitalize="none"
-                    bind:value=newcomers
-                />
+                <TextField id="groupAddName" label=text::ADD_MEMBERS value=newcomers holds=Holds::Names />
                 <button id="groupAdd" type="submit">{text::ADD}</button>
             </form>
             <p class="hint" hidden=move || chat.open.with(Option::is_some)>{text::PICK_CONVERSATION}</p>
@@ -86,14 +79,7 @@ pub fn ChatPanel(chat: ChatView, act: Callback<ChatAction>, me: String) -> impl 
             </ol>
             <p id="chatError" role="alert">{move || chat.error.get()}</p>
             <form class="compose" on:submit=send hidden=move || chat.open.with(Option::is_none)>
-                <input
-                    id="chatInput"
-                    type="text"
-                    placeholder=text::WRITE
-                    aria-label=text::WRITE
-                    autocomplete="off"
-                    bind:value=draft
-                />
+                <TextField id="chatInput" label=text::WRITE value=draft holds=Holds::Prose />
                 <button id="chatSend" type="submit" class="go">{text::SEND}</button>
             </form>
         </section>

@@ -2,6 +2,7 @@
 //! one-to-one conversations (`#chats`) and groups (`#groups`), and the new-group form.
 //! A click on a person fills the name to call and opens the conversation with them.
 
+use super::{Holds, TextField};
 use crate::chat_view::{ChatAction, ChatView};
 use crate::protocol::{Conversation, Presence, UserName};
 use crate::text;
@@ -66,14 +67,7 @@ pub fn People(
     view! {
         <aside class="people">
             <h2>{text::ONLINE}</h2>
-            <input
-                id="onlineFilter"
-                type="search"
-                placeholder=text::FILTER
-                aria-label=text::FILTER
-                autocomplete="off"
-                bind:value=filter
-            />
+            <TextField id="onlineFilter" label=text::FILTER value=filter holds=Holds::Search />
             <ul id="online" class="list">
                 <For each=shown key=|(name, state)| (name.clone(), *state) let((name, state))>
                     {
@@ -142,8 +136,8 @@ pub fn People(
                 </For>
             </ul>
             <form class="new-group" on:submit=create>
-                <input id="groupName" type="text" placeholder=text::GROUP_NAME aria-label=text::GROUP_NAME autocomplete="off" bind:value=group_name />
-                <input id="groupMembers" type="text" placeholder=text::GROUP_MEMBERS aria-label=text::GROUP_MEMBERS autocomplete="off" autocapitalize="none" bind:value=group_members />
+                <TextField id="groupName" label=text::GROUP_NAME value=group_name holds=Holds::Prose />
+                <TextField id="groupMembers" label=text::GROUP_MEMBERS value=group_members holds=Holds::Names />
                 <button id="groupCreate" type="submit">{text::CREATE_GROUP}</button>
             </form>
         </aside>
