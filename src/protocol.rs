@@ -274,6 +274,13 @@ pub enum Message {
         user: String,
         ice_servers: Vec<IceServer>,
         ring_timeout_secs: u64,
+        /// A secret for this page alone: reconnecting with `?resume=` and it takes the name
+        /// back, and its call with it, while the server still holds them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resume: Option<String>,
+        /// This socket took over from the page's earlier one: its call goes on.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        resumed: bool,
     },
     /// server → caller: the callee's page is ringing now.
     #[serde(rename = "ringing")]

@@ -96,13 +96,21 @@ async fn the_welcome_tells_each_page_its_name_ring_timeout_and_ice_servers() {
     })
     .await;
     let mut alice = Client::open(addr, "alice").await;
+    let got = alice.recv().await;
+    let Message::Welcome { resume, .. } = &got else {
+        panic!("expected a welcome, got {got:?}");
+    };
+    let resume = resume.clone().expect("a resume secret");
+    assert_eq!(resume.len(), 32, "128 bits as hex: {resume}");
     let welcome = Message::Welcome {
         route: Route::new(SYSTEM_USER, "alice"),
         user: "alice".into(),
         ice_servers: vec![turn],
         ring_timeout_secs: 7,
+        resume: Some(resume),
+        resumed: false,
     };
-    assert_eq!(alice.recv().await, welcome);
+    assert_eq!(got, welcome);
     alice.expect_silence(QUIET_MS).await;
 }
 

@@ -22,9 +22,18 @@ pub enum Outgoing {
 
 /// What the hub holds for one online user.
 struct Peer {
-    queue: mpsc::Sender<Outgoing>,
-    /// Tells the user's socket task to give up: its reader is too slow.
+    /// `None` while the user is away: their socket dropped in a call, and the grace period
+    /// runs for their page to come back.
+    queue: Option<mpsc::Sender<Outgoing>>,
+    /// Tells the user's socket task to give up: its reader is too slow, or the same page
+    /// came back on a new socket.
     kick: Arc<Notify>,
+    /// Which socket is the user's now; a replaced socket's end signs nobody out.
+    session: u64,
+    /// The secret a page shows to take its name back on a new socket (from `welcome`).
+    resume: String,
+    /// Frames for an away user, delivered in order when their page comes back.
+    held: Vec<String>,
     /// The page asked for chat and presence (`sync`); an original page never does.
     synced: bool,
     /// The presence last announced for this user.
@@ -35,6 +44,18 @@ struct Peer {
 struct Inner {
     calls: Calls,
     peers: HashMap<UserName, Peer>,
+    next_session: u64,
+}
+
+/// How a socket ended, which decides whether its user is kept for a while.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// The page closed it (a close frame with 1000 or 1001: left, reloaded, hung up on
+    /// purpose) or the server had to (too big, stuck reader): sign out now.
+    Closed,
+    /// It broke, fell silent or was cut without a word: the network, most likely. A call
+    /// is kept for the grace period, for the page to come back.
+    Lost,
 }
 
 /// Shared by every socket handler.
@@ -52,6 +73,8 @@ pub struct Session {
     pub closer: mpsc::Sender<Outgoing>,
     /// Fires when the hub gives up on this socket's reader.
     pub kick: Arc<Notify>,
+    /// This socket's number, for [`Hub::leave`].
+    pub id: u64,
 }
 
 impl Hub {
@@ -71,44 +94,132 @@ impl Hub {
         &self.store
     }
 
-    /// Signs `name` in and queues its welcome. A name already online keeps its first socket.
-    pub fn join(&self, name: &UserName) -> Result<Session, NameInUse> {
+    /// Signs `name` in and queues its welcome. A name already online keeps its socket,
+    /// unless the page shows that name's `resume` secret: then this is the same page back
+    /// on a new socket, which takes over (the old one, if still open, is closed) and gets
+    /// what was held for it. Its call goes on as if nothing happened.
+    pub fn join(&self, name: &UserName, resume: Option<&str>) -> Result<Session, NameInUse> {
         let (tx, rx) = mpsc::channel(self.settings.send_queue);
         let kick = Arc::new(Notify::new());
+        let mut inner = self.lock();
+        inner.next_session += 1;
+        let id = inner.next_session;
+        let (token, held, resumed) = match inner.peers.get_mut(name) {
+            Some(peer) if resume.is_some_and(|r| !r.is_empty() && r == peer.resume) => {
+                peer.kick.notify_one();
+                peer.queue = Some(tx.clone());
+                peer.kick = kick.clone();
+                peer.session = id;
+                // The page asks again (`sync`) when it is ready for chat.
+                peer.synced = false;
+                (peer.resume.clone(), std::mem::take(&mut peer.held), true)
+            }
+            Some(_) => return Err(NameInUse),
+            None => {
+                inner.calls.join(name)?;
+                let token = new_token();
+                inner.peers.insert(
+                    name.clone(),
+                    Peer {
+                        queue: Some(tx.clone()),
+                        kick: kick.clone(),
+                        session: id,
+                        resume: token.clone(),
+                        held: Vec::new(),
+                        synced: false,
+                        shown: Presence::Available,
+                    },
+                );
+                announce(&inner, name, Presence::Available);
+                (token, Vec::new(), false)
+            }
+        };
         let welcome = Message::Welcome {
             route: Route::new(SYSTEM_USER, name.as_str()),
             user: name.to_string(),
             ice_servers: self.settings.ice_servers.clone(),
             ring_timeout_secs: self.settings.ring_timeout_secs,
+            resume: Some(token),
+            resumed,
         };
-        // A fresh queue has room for at least one frame.
-        let _ = tx.try_send(Outgoing::Text(welcome.to_json()));
-        let mut inner = self.lock();
-        inner.calls.join(name)?;
-        inner.peers.insert(
-            name.clone(),
-            Peer {
-                queue: tx.clone(),
-                kick: kick.clone(),
-                synced: false,
-                shown: Presence::Available,
-            },
-        );
-        announce(&inner, name, Presence::Available);
+        // A fresh queue has room for the welcome and everything held (held is capped
+        // below the queue's size).
+        for text in std::iter::once(welcome.to_json()).chain(held) {
+            let _ = tx.try_send(Outgoing::Text(text));
+        }
         Ok(Session {
             queue: rx,
             closer: tx,
             kick,
+            id,
         })
     }
 
-    /// `name`'s socket is gone: end their ring or call and forget them.
-    pub fn leave(self: &Arc<Self>, name: &UserName) {
+    /// Socket `session` of `name` ended. A socket lost in a call keeps its user for the
+    /// grace period; otherwise (or once that is over) the user is signed out: their
+    /// ring or call ends and the other side is told.
+    pub fn leave(self: &Arc<Self>, name: &UserName, session: u64, ending: Ending) {
         let mut inner = self.lock();
+        let in_call = match inner.peers.get(name) {
+            // Replaced by the same page on a new socket: nothing ends.
+            Some(peer) if peer.session != session => return,
+            // A ring has its own timeout and no media yet: it ends at once.
+            Some(_) => matches!(inner.calls.state(name), Some(State::InCall { .. })),
+            None => return,
+        };
+        let grace = self.settings.grace();
+        if ending == Ending::Lost && in_call && !grace.is_zero() {
+            if let Some(peer) = inner.peers.get_mut(name) {
+                peer.queue = None;
+                peer.synced = false;
+            }
+            tracing::info!(user = %name, ?grace, "socket lost mid-call: keeping the call for the page to come back");
+            let hub = Arc::downgrade(self);
+            let name = name.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                if let Some(hub) = hub.upgrade() {
+                    hub.expire(&name, session);
+                }
+            });
+            return;
+        }
+        self.sign_out(&mut inner, name);
+    }
+
+    /// The grace period of `name`'s socket `session` is over: if the page did not come
+    /// back, sign them out.
+    fn expire(self: &Arc<Self>, name: &UserName, session: u64) {
+        let mut inner = self.lock();
+        let away = inner
+            .peers
+            .get(name)
+            .is_some_and(|peer| peer.session == session && peer.queue.is_none());
+        if away {
+            tracing::info!(user = %name, "grace period over: ending their call");
+            self.sign_out(&mut inner, name);
+        }
+    }
+
+    /// Queues a call frame for `to`, or holds it while they are away: their page needs the
+    /// other side's ICE candidates and hang-up when it comes back. At most a queue's worth
+    /// is held; a call that says more than that while one side is away is beyond saving.
+    fn deliver_call(&self, inner: &mut Inner, to: &UserName, msg: &Message) {
+        let Some(peer) = inner.peers.get_mut(to) else {
+            return;
+        };
+        if peer.queue.is_some() {
+            queue(peer, to, msg.to_json());
+        } else if peer.held.len() + 1 < self.settings.send_queue {
+            peer.held.push(msg.to_json());
+        }
+    }
+
+    fn sign_out(self: &Arc<Self>, inner: &mut MutexGuard<'_, Inner>, name: &UserName) {
         inner.peers.remove(name);
         let effects = inner.calls.leave(name);
-        announce(&inner, name, Presence::Offline);
-        self.apply(&mut inner, None, effects);
+        announce(inner, name, Presence::Offline);
+        self.apply(inner, None, effects);
     }
 
     /// A frame from `from`, already decoded.
@@ -184,7 +295,7 @@ impl Hub {
         for effect in effects {
             match effect {
                 Effect::Send { to, msg } => {
-                    deliver(inner, &to, &msg);
+                    self.deliver_call(inner, &to, &msg);
                     touched.insert(to);
                 }
                 Effect::Missed {
@@ -287,8 +398,27 @@ fn deliver(inner: &Inner, to: &UserName, msg: &Message) {
     queue(peer, to, msg.to_json());
 }
 
+/// 128 random bits as hex.
+fn new_token() -> String {
+    let mut bytes = [0u8; 16];
+    // Without the OS's randomness the token is still unique (the clock), only guessable;
+    // it only guards a name while its page reconnects.
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        bytes = nanos.to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn queue(peer: &Peer, to: &UserName, text: String) {
-    match peer.queue.try_send(Outgoing::Text(text)) {
+    let Some(queue) = &peer.queue else {
+        // Away: `deliver_call` holds call frames; chat the page asks for again on its return.
+        return;
+    };
+    match queue.try_send(Outgoing::Text(text)) {
         Ok(()) => {}
         Err(mpsc::error::TrySendError::Full(_)) => {
             tracing::info!(user = %to, "send queue full: disconnecting a page that stopped reading");

@@ -72,12 +72,19 @@ async fn webrtc(
         Err(rejection) if raw == segment => return rejection.into_response(),
         Err(_) => return render_page(&state, Request::from_parts(parts, body)).await,
     };
+    // `?resume=SECRET`: the page is coming back to a call it had (see `welcome`).
+    let resume = parts.uri.query().and_then(|query| {
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("resume="))
+            .map(str::to_owned)
+    });
     let hub = state.hub.clone();
     let limit = hub.settings().max_message_bytes;
     upgrade
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| handle_socket(socket, hub, name))
+        .on_upgrade(move |socket| handle_socket(socket, hub, name, resume))
 }
 
 /// Renders the app for `req` as any Leptos route would be.

@@ -28,6 +28,9 @@ pub struct Settings {
     /// Seconds between the server's pings; a socket silent for [`SILENT_BEATS`] of them is
     /// counted as gone, so a page that lost its network ends its call within that time.
     pub heartbeat_secs: u64,
+    /// Seconds a call is kept after one side's socket is lost (not closed), for that page
+    /// to reconnect and carry on; 0 ends the call at once.
+    pub grace_secs: u64,
     /// STUN/TURN servers handed to every page. `DUET_ICE_SERVERS` takes them as JSON.
     pub ice_servers: Vec<IceServer>,
     /// Where duet keeps its files (the chat database `duet.sqlite3`); created if missing.
@@ -48,6 +51,7 @@ impl Default for Settings {
             max_message_bytes: 64 * 1024,
             send_queue: 256,
             heartbeat_secs: 5,
+            grace_secs: 20,
             ice_servers: Vec::new(),
             data_dir: PathBuf::from("data"),
             max_chat_chars: 4000,
@@ -109,6 +113,7 @@ impl Settings {
         )?;
         override_number(&env, "DUET_SEND_QUEUE", &mut settings.send_queue)?;
         override_number(&env, "DUET_HEARTBEAT_SECS", &mut settings.heartbeat_secs)?;
+        override_number(&env, "DUET_GRACE_SECS", &mut settings.grace_secs)?;
         override_number(&env, "DUET_MAX_CHAT_CHARS", &mut settings.max_chat_chars)?;
         override_number(
             &env,
@@ -148,6 +153,10 @@ impl Settings {
 
     pub fn heartbeat(&self) -> Duration {
         Duration::from_secs(self.heartbeat_secs)
+    }
+
+    pub fn grace(&self) -> Duration {
+        Duration::from_secs(self.grace_secs)
     }
 
     /// The chat database's path.
@@ -199,6 +208,7 @@ mod tests {
         assert!(shipped.ice_servers.is_empty());
         assert_eq!(shipped.data_dir, defaults.data_dir);
         assert_eq!(shipped.max_chat_chars, 4000);
+        assert_eq!(shipped.grace_secs, 20);
         assert_eq!(shipped.chat_rate_per_sec, defaults.chat_rate_per_sec);
         assert_eq!(shipped.chat_burst, defaults.chat_burst);
     }

@@ -2,7 +2,7 @@
 //! and sign them out however the socket ends.
 
 use super::chat::{self, Limiter};
-use super::hub::{Hub, Outgoing};
+use super::hub::{Ending, Hub, Outgoing};
 use super::settings::SILENT_BEATS;
 use crate::protocol::{self, ErrorCode, Message, UserName, close};
 use crate::text::NAME_IN_USE;
@@ -17,10 +17,17 @@ use tokio::time::{Instant, MissedTickBehavior};
 /// How long a closing socket gets to flush its last frames.
 const FLUSH: Duration = Duration::from_secs(2);
 
-/// Runs one user's socket until it closes, then signs the user out.
-pub async fn handle_socket(socket: WebSocket, hub: Arc<Hub>, name: UserName) {
+/// Runs one user's socket until it closes, then signs the user out (or, if it was lost
+/// mid-call, lets the hub keep them for the grace period). `resume` is the secret from
+/// an earlier `welcome`, when the page is coming back.
+pub async fn handle_socket(
+    socket: WebSocket,
+    hub: Arc<Hub>,
+    name: UserName,
+    resume: Option<String>,
+) {
     let (mut sink, stream) = socket.split();
-    let session = match hub.join(&name) {
+    let session = match hub.join(&name, resume.as_deref()) {
         Ok(session) => session,
         Err(in_use) => {
             tracing::info!(user = %name, "refused a second socket: {in_use}");
@@ -35,15 +42,20 @@ pub async fn handle_socket(socket: WebSocket, hub: Arc<Hub>, name: UserName) {
     tracing::debug!(user = %name, "signed in");
     let mut send = tokio::spawn(send_task(sink, session.queue));
     let mut send_ended = false;
-    tokio::select! {
-        _ = &mut send => send_ended = true,
-        _ = receive_loop(stream, &hub, &name, session.closer) => {}
-        _ = session.kick.notified() => {
-            // Its reader is stuck: the send task may be blocked on a full TCP buffer.
-            send.abort();
+    let ending = tokio::select! {
+        _ = &mut send => {
+            send_ended = true;
+            Ending::Lost
         }
-    }
-    hub.leave(&name);
+        ending = receive_loop(stream, &hub, &name, session.closer) => ending,
+        _ = session.kick.notified() => {
+            // Its reader is stuck (the send task may be blocked on a full TCP buffer), or
+            // the same page is back on a new socket.
+            send.abort();
+            Ending::Closed
+        }
+    };
+    hub.leave(&name, session.id, ending);
     tracing::debug!(user = %name, "signed out");
     // `leave` dropped the hub's sender, so the send task ends once it has flushed. A
     // finished JoinHandle must not be awaited again: that panics.
@@ -70,15 +82,15 @@ async fn send_task(mut sink: SplitSink<WebSocket, Frame>, mut queue: mpsc::Recei
     let _ = sink.close().await;
 }
 
-/// Reads frames until the socket closes, breaks or falls silent. A bad frame is answered
-/// and reading goes on; only a broken or oversized one ends the socket. Pings go out every
-/// heartbeat, so a live page always has something (a pong) to say.
+/// Reads frames until the socket closes, breaks or falls silent, and says which. A bad
+/// frame is answered and reading goes on; only a broken or oversized one ends the socket.
+/// Pings go out every heartbeat, so a live page always has something (a pong) to say.
 async fn receive_loop(
     mut stream: SplitStream<WebSocket>,
     hub: &Arc<Hub>,
     name: &UserName,
     closer: mpsc::Sender<Outgoing>,
-) {
+) -> Ending {
     let settings = hub.settings();
     let limiter = Limiter::new(settings.chat_rate_per_sec, settings.chat_burst);
     let chat = chat::Socket {
@@ -95,13 +107,13 @@ async fn receive_loop(
         let frame = tokio::select! {
             frame = stream.next() => match frame {
                 Some(frame) => frame,
-                None => return,
+                None => return Ending::Lost,
             },
             _ = heartbeat.tick() => {
                 if heard.elapsed() >= beat * SILENT_BEATS {
                     // A phone that lost its network never closes its socket.
                     tracing::info!(user = %name, silent = ?heard.elapsed(), "closing a silent socket");
-                    return;
+                    return Ending::Lost;
                 }
                 let _ = closer.try_send(Outgoing::Ping);
                 continue;
@@ -123,17 +135,24 @@ async fn receive_loop(
                 let why = "binary frames are not supported: send JSON text".to_owned();
                 hub.notify(name, &Message::error(name, ErrorCode::Binary, why));
             }
-            Ok(Frame::Close(_)) => return,
+            // A page that is left or reloaded says 1001; one closed by script says 1000 or
+            // gives no code. An error code (a proxy cutting it, a server error) may come back.
+            Ok(Frame::Close(frame)) => {
+                return match frame.map(|f| u16::from(f.code)) {
+                    None | Some(1000 | 1001) => Ending::Closed,
+                    Some(_) => Ending::Lost,
+                };
+            }
             // axum answers pings itself.
             Ok(Frame::Ping(_) | Frame::Pong(_)) => {}
             Err(err) => {
                 if is_too_big(&err) {
                     tracing::debug!(user = %name, "closing: frame over max_message_bytes");
                     let _ = closer.try_send(Outgoing::Close(close::TOO_BIG, "message too big"));
-                } else {
-                    tracing::debug!(user = %name, "socket error: {err}");
+                    return Ending::Closed;
                 }
-                return;
+                tracing::debug!(user = %name, "socket error: {err}");
+                return Ending::Lost;
             }
         }
     }

@@ -27,11 +27,13 @@ pub const QUIET_MS: u64 = 200;
 pub const SDP: &str =
     "v=0\r\no=- 626753068503365352 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n";
 
-/// The settings most tests use: a 1 s ring, an 8-frame send queue, 4 KiB frames, and a
-/// data directory of its own under cargo's scratch directory (`target/tmp`).
+/// The settings most tests use: a 1 s ring, a 1 s grace period, an 8-frame send queue,
+/// 4 KiB frames, and a data directory of its own under cargo's scratch directory
+/// (`target/tmp`).
 pub fn test_settings() -> Settings {
     Settings {
         ring_timeout_secs: 1,
+        grace_secs: 1,
         send_queue: 8,
         max_message_bytes: 4096,
         data_dir: scratch_dir(),
@@ -142,6 +144,20 @@ impl Client {
         );
         assert_eq!(user, name, "{name}: welcome names the user");
         client
+    }
+
+    /// Opens `name`'s socket presenting `resume`, the secret of an earlier welcome, without
+    /// reading anything from it.
+    pub async fn open_resuming(addr: SocketAddr, name: &str, resume: &str) -> Client {
+        let url = format!("{}?resume={resume}", socket_url(addr, name));
+        let (ws, _) = timeout(WAIT, tokio_tungstenite::connect_async(&url))
+            .await
+            .unwrap_or_else(|_| panic!("{name}: connecting timed out"))
+            .unwrap_or_else(|e| panic!("{name}: connecting to {url} failed: {e}"));
+        Client {
+            name: name.to_owned(),
+            ws,
+        }
     }
 
     /// Opens `name`'s socket without reading anything from it.
