@@ -138,7 +138,7 @@ async fn receive_loop(
             // A page that is left or reloaded says 1001; one closed by script says 1000 or
             // gives no code. An error code (a proxy cutting it, a server error) may come back.
             Ok(Frame::Close(frame)) => {
-                return match frame.map(|f| u16::from(f.code)) {
+                return match frame.map(|f| f.code) {
                     None | Some(1000 | 1001) => Ending::Closed,
                     Some(_) => Ending::Lost,
                 };
