@@ -90,6 +90,8 @@ pub struct PhoneView {
     pub ended: RwSignal<Option<Ended>>,
     /// The camera could not be opened, so this side of the call is audio only.
     pub audio_only: RwSignal<bool>,
+    /// The socket to the server is down and the page is reconnecting.
+    pub reconnecting: RwSignal<bool>,
 }
 
 impl PhoneView {
@@ -100,6 +102,7 @@ impl PhoneView {
             status: RwSignal::new(crate::text::CONNECTING.to_owned()),
             ended: RwSignal::new(None),
             audio_only: RwSignal::new(false),
+            reconnecting: RwSignal::new(false),
         }
     }
 }

@@ -107,6 +107,8 @@ pub const SEND: &str = "Send";
 pub const PICK_CONVERSATION: &str = "Pick someone in the lists, or type a name and press Message.";
 pub const IN_A_CALL: &str = "in a call";
 pub const RECONNECTING: &str = "Reconnecting to the server…";
+pub const RECONNECTING_CALL: &str = "Connection lost, reconnecting… the call goes on meanwhile.";
+pub const CALL_LOST: &str = "The call ended while the connection was lost.";
 pub const SELF_MESSAGE: &str = "You cannot send messages to yourself.";
 
 /// The title of the open conversation.

@@ -33,11 +33,13 @@ enum Line {
     RingingIn {
         from: String,
     },
-    /// `peer` appears when the offer is made (caller) or arrives (callee).
+    /// `peer` appears when the offer is made (caller) or arrives (callee). The caller
+    /// makes every offer, also the ICE restarts that find a new path.
     InCall {
         with: String,
         media: LocalMedia,
         peer: Option<Peer>,
+        caller: bool,
     },
 }
 
@@ -60,6 +62,9 @@ impl Line {
         }
     }
 }
+
+/// The least time between two ICE restarts of a path that is only `disconnected`.
+const RESTART_EVERY_MS: f64 = 4_000.0;
 
 /// The first pause before reconnecting, and the longest.
 const RETRY_FIRST_MS: f64 = 500.0;
@@ -94,6 +99,13 @@ struct Controller {
     /// The server welcomed this page at least once: a later "name in use" is most likely
     /// its own old socket, not yet noticed gone by the server, so it is worth retrying.
     welcomed: bool,
+    /// The secret from the last welcome: reconnecting with it takes back the call.
+    resume: Option<String>,
+    /// Call frames written while the socket was down, sent once the call is resumed.
+    unsent: Vec<Message>,
+    /// When the last ICE restart began (ms since 1970), so a flapping path is not
+    /// restarted over and over.
+    restarted_at: f64,
     chat: Chat,
     ice_servers: Vec<IceServer>,
     call: Line,
@@ -122,6 +134,9 @@ pub async fn run(
         screens,
         signaling: None,
         welcomed: false,
+        resume: None,
+        unsent: Vec::new(),
+        restarted_at: 0.0,
         ice_servers: Vec::new(),
         call: Line::None,
         generation: 0,
@@ -134,7 +149,7 @@ pub async fn run(
         futures::future::ready(()).boxed_local().fuse();
     loop {
         select! {
-            () = retry => match signaling::connect(&me.name) {
+            () = retry => match signaling::connect(&me.name, me.resume.as_deref()) {
                 Ok((signaling, stream)) => {
                     me.signaling = Some(signaling);
                     events = stream.fuse();
@@ -172,7 +187,7 @@ pub async fn run(
             },
             event = peer_rx.next() => {
                 if let Some((generation, event)) = event {
-                    me.on_peer_event(generation, event);
+                    me.on_peer_event(generation, event).await;
                 }
             }
         }
@@ -261,6 +276,7 @@ impl Controller {
             with: from,
             media,
             peer: None,
+            caller: false,
         };
         self.show_phase();
     }
@@ -287,12 +303,20 @@ impl Controller {
             return;
         };
         match msg {
-            Message::Welcome { ice_servers, .. } => {
+            Message::Welcome {
+                ice_servers,
+                resume,
+                resumed,
+                ..
+            } => {
                 self.ice_servers = ice_servers;
                 self.welcomed = true;
+                self.resume = resume;
+                self.view.reconnecting.set(false);
                 if let Some(signaling) = &self.signaling {
                     self.chat.on_signed_in(signaling);
                 }
+                self.on_resumed(resumed);
                 if self.view.phase.get_untracked() == Phase::Connecting {
                     self.view.status.set(text::READY.into());
                     self.show_phase();
@@ -376,6 +400,7 @@ impl Controller {
             with: to.clone(),
             media,
             peer: None,
+            caller: true,
         };
         self.view.status.set(text::connecting_to(&to));
         self.show_phase();
@@ -437,14 +462,14 @@ impl Controller {
         }
     }
 
-    fn on_peer_event(&mut self, generation: Generation, event: PeerEvent) {
+    async fn on_peer_event(&mut self, generation: Generation, event: PeerEvent) {
         if generation != self.generation {
             return;
         }
-        let Line::InCall { with, .. } = &self.call else {
+        let Line::InCall { with, caller, .. } = &self.call else {
             return;
         };
-        let with = with.clone();
+        let (with, caller) = (with.clone(), *caller);
         match event {
             PeerEvent::Candidate(candidate) => self.send(Message::Ice {
                 route: Route::to(&with),
@@ -454,10 +479,82 @@ impl Controller {
             PeerEvent::State(RtcPeerConnectionState::Connected) => {
                 self.view.status.set(text::in_call(&with));
             }
-            PeerEvent::State(RtcPeerConnectionState::Failed) => {
-                self.view.status.set(text::MEDIA_FAILED.into());
+            // The path broke (a network change, a relay restarting): the caller looks for a
+            // new one; the callee answers the offer that brings.
+            PeerEvent::State(
+                state @ (RtcPeerConnectionState::Disconnected | RtcPeerConnectionState::Failed),
+            ) => {
+                self.view.status.set(text::RECONNECTING_CALL.into());
+                if caller {
+                    self.restart_ice(state == RtcPeerConnectionState::Failed)
+                        .await;
+                }
             }
             PeerEvent::State(_) => {}
+            // Something asked the connection for a new offer (`restartIce()`): the caller
+            // makes it, once the first exchange is over.
+            PeerEvent::NegotiationNeeded if caller => {
+                let offer = match &self.call {
+                    Line::InCall {
+                        peer: Some(peer), ..
+                    } if peer.negotiated() => peer.offer().await,
+                    _ => return,
+                };
+                match offer {
+                    Ok(sdp) => self.send(Message::Offer {
+                        route: Route::to(&with),
+                        sdp,
+                    }),
+                    Err(err) => log(&format!("renegotiation failed: {err}")),
+                }
+            }
+            PeerEvent::NegotiationNeeded => {}
+        }
+    }
+
+    /// Restarts ICE: a new offer with fresh credentials. A `disconnected` path often
+    /// recovers by itself, so that waits a few seconds between attempts; `failed` does not.
+    async fn restart_ice(&mut self, failed: bool) {
+        let now = js_sys::Date::now();
+        let wait = if failed { 1_000.0 } else { RESTART_EVERY_MS };
+        if now - self.restarted_at < wait {
+            return;
+        }
+        let (offer, with) = match &self.call {
+            Line::InCall {
+                peer: Some(peer),
+                with,
+                ..
+            } if peer.negotiated() => (peer.restart_offer().await, with.clone()),
+            _ => return,
+        };
+        self.restarted_at = now;
+        match offer {
+            Ok(sdp) => {
+                log("restarting ICE");
+                self.send(Message::Offer {
+                    route: Route::to(&with),
+                    sdp,
+                });
+            }
+            Err(err) => log(&format!("ICE restart failed: {err}")),
+        }
+    }
+
+    /// The socket is signed in again. `resumed`: the server kept this page's call, so the
+    /// call frames written meanwhile go out now. Otherwise a call this page still holds
+    /// ended while it was away (the other side has been told): end it here too.
+    fn on_resumed(&mut self, resumed: bool) {
+        let unsent = std::mem::take(&mut self.unsent);
+        if resumed {
+            for msg in unsent {
+                self.send(msg);
+            }
+            if let Line::InCall { with, .. } = &self.call {
+                self.view.status.set(text::in_call(with));
+            }
+        } else if matches!(self.call, Line::InCall { .. }) {
+            self.end(Some(Ended::Disconnected), text::CALL_LOST.into());
         }
     }
 
@@ -467,17 +564,26 @@ impl Controller {
         log(&format!("signaling socket closed: {code} {reason}"));
         self.signaling = None;
         self.chat.on_signed_out();
-        // The server ends a call whose socket closed; the page follows.
-        self.drop_call();
+        self.view.reconnecting.set(true);
+        // The server keeps a call for a while for this page to come back (media flows on,
+        // peer to peer); rings and a page without a secret yet end here as they do there.
+        let keep = matches!(self.call, Line::InCall { .. }) && self.resume.is_some();
+        if !keep {
+            self.drop_call();
+        }
         if code == close::NAME_IN_USE && !self.welcomed {
             self.view.phase.set(Phase::Closed);
             self.view.ended.set(Some(Ended::NameInUse));
             self.view.status.set(text::NAME_IN_USE.into());
             return false;
         }
-        self.view.phase.set(Phase::Connecting);
-        self.view.ended.set(Some(Ended::Disconnected));
-        self.view.status.set(text::RECONNECTING.into());
+        if keep {
+            self.view.status.set(text::RECONNECTING_CALL.into());
+        } else {
+            self.view.phase.set(Phase::Connecting);
+            self.view.ended.set(Some(Ended::Disconnected));
+            self.view.status.set(text::RECONNECTING.into());
+        }
         true
     }
 
@@ -539,10 +645,13 @@ impl Controller {
         }
     }
 
-    fn send(&self, msg: Message) {
-        // Without a socket there is no call either: nothing of it needs sending.
-        if let Some(signaling) = &self.signaling {
-            signaling.send(&msg);
+    fn send(&mut self, msg: Message) {
+        match &self.signaling {
+            Some(signaling) => signaling.send(&msg),
+            // A call kept while reconnecting still trickles candidates and may restart:
+            // those wait for the socket. Nothing else outlives a lost socket.
+            None if matches!(self.call, Line::InCall { .. }) => self.unsent.push(msg),
+            None => {}
         }
     }
 }

@@ -7,8 +7,8 @@ use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcIceServer,
-    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcSdpType,
-    RtcSessionDescriptionInit, RtcTrackEvent,
+    RtcOfferOptions, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState,
+    RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent,
 };
 
 /// What the connection reports, tagged with the call it belongs to.
@@ -18,6 +18,8 @@ pub enum PeerEvent {
     /// The other side's media arrived.
     RemoteStream(MediaStream),
     State(RtcPeerConnectionState),
+    /// The connection wants a new offer (after `restartIce()`, say).
+    NegotiationNeeded,
 }
 
 /// Tells the events of one call's connection from a previous call's, still queued.
@@ -29,6 +31,7 @@ pub struct Peer {
     _on_ice: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
     _on_state: Closure<dyn FnMut(web_sys::Event)>,
+    _on_negotiation: Closure<dyn FnMut(web_sys::Event)>,
 }
 
 impl Peer {
@@ -80,19 +83,48 @@ impl Peer {
         });
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
 
-        let tx = events;
+        let tx = events.clone();
         let watched = pc.clone();
         let on_state = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
             let _ = tx.unbounded_send((generation, PeerEvent::State(watched.connection_state())));
         });
         pc.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
 
+        let tx = events;
+        let on_negotiation = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            let _ = tx.unbounded_send((generation, PeerEvent::NegotiationNeeded));
+        });
+        pc.set_onnegotiationneeded(Some(on_negotiation.as_ref().unchecked_ref()));
+
         Ok(Self {
             pc,
             _on_ice: on_ice,
             _on_track: on_track,
             _on_state: on_state,
+            _on_negotiation: on_negotiation,
         })
+    }
+
+    /// The first offer and answer have been exchanged and nothing is in flight: a new
+    /// offer now renegotiates a running call.
+    pub fn negotiated(&self) -> bool {
+        self.pc.remote_description().is_some()
+            && self.pc.signaling_state() == RtcSignalingState::Stable
+    }
+
+    /// An offer that restarts ICE (new credentials, fresh candidates): how a call finds a
+    /// new path after the network changed.
+    pub async fn restart_offer(&self) -> Result<String, JsError> {
+        let options = RtcOfferOptions::new();
+        options.set_ice_restart(true);
+        let offer = settle(
+            self.pc.create_offer_with_rtc_offer_options(&options),
+            "createOffer (ICE restart)",
+        )
+        .await?;
+        let sdp = sdp_of(&offer)?;
+        self.set_local(RtcSdpType::Offer, &sdp).await?;
+        Ok(sdp)
     }
 
     /// Creates the offer, makes it the local description, and returns its SDP.
@@ -152,6 +184,7 @@ impl Drop for Peer {
         self.pc.set_onicecandidate(None);
         self.pc.set_ontrack(None);
         self.pc.set_onconnectionstatechange(None);
+        self.pc.set_onnegotiationneeded(None);
         self.pc.close();
     }
 }

@@ -31,11 +31,16 @@ impl Signaling {
     }
 }
 
-/// Opens `name`'s socket on the server that served this page.
+/// Opens `name`'s socket on the server that served this page; with `resume`, the secret
+/// of this page's last welcome, to take back its call.
 pub fn connect(
     name: &UserName,
+    resume: Option<&str>,
 ) -> Result<(Signaling, LocalBoxStream<'static, SocketEvent>), JsError> {
-    let url = socket_url(name)?;
+    let mut url = socket_url(name)?;
+    if let Some(secret) = resume {
+        url = format!("{url}?resume={}", js_sys::encode_uri_component(secret));
+    }
     let socket = WebSocket::open(&url).map_err(|e| JsError {
         what: "WebSocket",
         name: None,
