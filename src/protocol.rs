@@ -282,6 +282,13 @@ pub enum Message {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         resumed: bool,
     },
+    /// server → page: fresh ICE servers (new TURN credentials before the old expire).
+    #[serde(rename = "ice_servers", rename_all = "camelCase")]
+    IceServers {
+        #[serde(flatten)]
+        route: Route,
+        ice_servers: Vec<IceServer>,
+    },
     /// server → caller: the callee's page is ringing now.
     #[serde(rename = "ringing")]
     Ringing {
@@ -428,6 +435,7 @@ pub const KNOWN_TYPES: &[&str] = &[
     "hangup",
     "welcome",
     "ringing",
+    "ice_servers",
     "error",
     "sync",
     "presence",
@@ -457,6 +465,7 @@ macro_rules! route_of {
             | Message::Hangup { route, .. }
             | Message::Welcome { route, .. }
             | Message::Ringing { route }
+            | Message::IceServers { route, .. }
             | Message::Error { route, .. }
             | Message::Sync { route }
             | Message::Presence { route, .. }
@@ -496,6 +505,7 @@ impl Message {
             Message::Hangup { .. } => "hangup",
             Message::Welcome { .. } => "welcome",
             Message::Ringing { .. } => "ringing",
+            Message::IceServers { .. } => "ice_servers",
             Message::Error { .. } => "error",
             Message::Sync { .. } => "sync",
             Message::Presence { .. } => "presence",
@@ -540,6 +550,7 @@ impl Message {
             self,
             Message::Welcome { .. }
                 | Message::Ringing { .. }
+                | Message::IceServers { .. }
                 | Message::Error { .. }
                 | Message::Presence { .. }
                 | Message::Conversations { .. }

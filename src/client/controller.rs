@@ -323,6 +323,17 @@ impl Controller {
                 }
             }
             Message::Ringing { .. } => {}
+            Message::IceServers { ice_servers, .. } => {
+                // The next connection uses them, and a running one for its ICE restarts.
+                if let Line::InCall {
+                    peer: Some(peer), ..
+                } = &self.call
+                    && let Err(err) = peer.use_ice_servers(&ice_servers)
+                {
+                    log(&format!("could not renew the call's ICE servers: {err}"));
+                }
+                self.ice_servers = ice_servers;
+            }
             Message::CallStart { route, .. } => self.on_ring(route),
             Message::CallBack { msg, reason, .. } => self.on_call_back(msg, reason).await,
             Message::Offer { sdp, .. } => self.on_offer(sdp).await,

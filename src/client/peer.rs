@@ -105,6 +105,15 @@ impl Peer {
         })
     }
 
+    /// Swaps in fresh ICE servers (renewed TURN credentials) for later gathering.
+    pub fn use_ice_servers(&self, ice_servers: &[IceServer]) -> Result<(), JsError> {
+        let config = RtcConfiguration::new();
+        config.set_ice_servers(&ice_server_list(ice_servers));
+        self.pc
+            .set_configuration_with_configuration(&config)
+            .or_js("setConfiguration")
+    }
+
     /// The first offer and answer have been exchanged and nothing is in flight: a new
     /// offer now renegotiates a running call.
     pub fn negotiated(&self) -> bool {

@@ -137,7 +137,7 @@ impl Hub {
         let welcome = Message::Welcome {
             route: Route::new(SYSTEM_USER, name.as_str()),
             user: name.to_string(),
-            ice_servers: self.settings.ice_servers.clone(),
+            ice_servers: super::ice::ice_servers_for(&self.settings, name),
             ring_timeout_secs: self.settings.ring_timeout_secs,
             resume: Some(token),
             resumed,

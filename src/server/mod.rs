@@ -5,6 +5,7 @@
 pub mod call;
 pub mod chat;
 pub mod hub;
+pub mod ice;
 pub mod routes;
 pub mod settings;
 pub mod socket;

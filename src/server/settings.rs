@@ -33,6 +33,13 @@ pub struct Settings {
     pub grace_secs: u64,
     /// STUN/TURN servers handed to every page. `DUET_ICE_SERVERS` takes them as JSON.
     pub ice_servers: Vec<IceServer>,
+    /// The shared secret of a TURN server in coturn's `use-auth-secret` mode: each page
+    /// gets its own short-lived credentials for `turn_urls`.
+    pub turn_secret: Option<String>,
+    /// The TURN URLs those credentials are for, e.g. `turn:turn.example.org:3478`.
+    pub turn_urls: Vec<String>,
+    /// How long TURN credentials live; pages get fresh ones halfway through.
+    pub turn_ttl_secs: u64,
     /// Where duet keeps its files (the chat database `duet.sqlite3`); created if missing.
     pub data_dir: PathBuf,
     /// The longest chat message, in characters; a longer one is refused, not cut.
@@ -53,6 +60,9 @@ impl Default for Settings {
             heartbeat_secs: 5,
             grace_secs: 20,
             ice_servers: Vec::new(),
+            turn_secret: None,
+            turn_urls: Vec::new(),
+            turn_ttl_secs: 3600,
             data_dir: PathBuf::from("data"),
             max_chat_chars: 4000,
             chat_rate_per_sec: 20,
@@ -121,6 +131,18 @@ impl Settings {
             &mut settings.chat_rate_per_sec,
         )?;
         override_number(&env, "DUET_CHAT_BURST", &mut settings.chat_burst)?;
+        override_number(&env, "DUET_TURN_TTL_SECS", &mut settings.turn_ttl_secs)?;
+        if let Some(secret) = env("DUET_TURN_SECRET") {
+            settings.turn_secret = Some(secret).filter(|s| !s.is_empty());
+        }
+        if let Some(urls) = env("DUET_TURN_URLS") {
+            settings.turn_urls = urls
+                .split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
         if let Some(dir) = env("DUET_DATA_DIR") {
             settings.data_dir = PathBuf::from(dir);
         }
@@ -139,6 +161,7 @@ impl Settings {
             ("max_chat_chars", settings.max_chat_chars),
             ("chat_rate_per_sec", settings.chat_rate_per_sec as usize),
             ("chat_burst", settings.chat_burst as usize),
+            ("turn_ttl_secs", settings.turn_ttl_secs as usize),
         ] {
             if value == 0 {
                 return Err(SettingsError::Zero(key));
@@ -157,6 +180,12 @@ impl Settings {
 
     pub fn grace(&self) -> Duration {
         Duration::from_secs(self.grace_secs)
+    }
+
+    /// How often a page gets fresh TURN credentials: halfway through their life.
+    pub fn turn_refresh(&self) -> Option<Duration> {
+        (self.turn_secret.is_some() && !self.turn_urls.is_empty())
+            .then(|| Duration::from_secs(self.turn_ttl_secs).max(Duration::from_secs(2)) / 2)
     }
 
     /// The chat database's path.

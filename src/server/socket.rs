@@ -3,8 +3,9 @@
 
 use super::chat::{self, Limiter};
 use super::hub::{Ending, Hub, Outgoing};
+use super::ice;
 use super::settings::SILENT_BEATS;
-use crate::protocol::{self, ErrorCode, Message, UserName, close};
+use crate::protocol::{self, ErrorCode, Message, Route, SYSTEM_USER, UserName, close};
 use crate::text::NAME_IN_USE;
 use axum::extract::ws::{CloseFrame, Message as Frame, Utf8Bytes, WebSocket};
 use futures::stream::{SplitSink, SplitStream};
@@ -102,6 +103,10 @@ async fn receive_loop(
     let beat = settings.heartbeat();
     let mut heartbeat = tokio::time::interval_at(Instant::now() + beat, beat);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // Fresh TURN credentials halfway through the life of the last ones (if there are any).
+    let refresh = settings.turn_refresh();
+    let every = refresh.unwrap_or(Duration::from_secs(86_400));
+    let mut renew = tokio::time::interval_at(Instant::now() + every, every);
     let mut heard = Instant::now();
     loop {
         let frame = tokio::select! {
@@ -116,6 +121,14 @@ async fn receive_loop(
                     return Ending::Lost;
                 }
                 let _ = closer.try_send(Outgoing::Ping);
+                continue;
+            }
+            _ = renew.tick(), if refresh.is_some() => {
+                let fresh = Message::IceServers {
+                    route: Route::new(SYSTEM_USER, name.as_str()),
+                    ice_servers: ice::ice_servers_for(settings, name),
+                };
+                let _ = closer.try_send(Outgoing::Text(fresh.to_json()));
                 continue;
             }
         };
