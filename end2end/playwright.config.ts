@@ -3,6 +3,7 @@
 // namespace that has only loopback).
 import { defineConfig } from '@playwright/test';
 import { BASE_URL, PORT } from './address';
+import { turnServers } from './turn-servers';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -44,7 +45,8 @@ export default defineConfig({
     },
   },
 
-  webServer: {
+  webServer: [
+    {
     // The dev build made by `cargo leptos build`, started from the repository root so it
     // finds Leptos.toml and target/site.
     command: 'target/debug/duet',
@@ -68,5 +70,8 @@ export default defineConfig({
     stderr: 'pipe',
     // Lets the server run its graceful shutdown instead of being killed outright.
     gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
-  },
+    },
+    // The servers of tests/turn.spec.ts (TURN: built in, coturn, a wrong secret).
+    ...turnServers,
+  ],
 });

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 [ -d end2end/node_modules ] || { echo "error: end2end/node_modules is missing; run make e2e-setup" >&2; exit 1; }
 
 # Every run starts with an empty chat database (playwright.config.ts points the server here).
-rm -rf target/e2e-data
+rm -rf target/e2e-data target/e2e-data-turn-*
 
 # Creating a network namespace needs root. sudo resets PATH, so hand ours over (node, npm).
 run_as_root=()

@@ -9,7 +9,7 @@
 #   cargo-leptos  cargo-leptos, exactly the version below
 #   wasm-bindgen  the wasm-bindgen CLI, exactly the version of the wasm-bindgen crate in Cargo.lock
 #   wasm-opt      binaryen's wasm-opt >= 116, for release builds
-#   e2e-system    chromium, ip, unshare, node >= 20 and npm (apt)
+#   e2e-system    chromium, ip, unshare, node >= 20, npm and coturn (apt)
 #   e2e-npm       end2end/node_modules from end2end/package-lock.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -121,6 +121,8 @@ step_e2e_system() {
     command -v unshare >/dev/null || missing+=(util-linux)
     command -v node >/dev/null || missing+=(nodejs)
     command -v npm >/dev/null || missing+=(npm)
+    # The real TURN server the TURN tests relay through (end2end/turn-servers.ts starts it).
+    command -v turnserver >/dev/null || missing+=(coturn)
     [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
     local major
     major=$(node -p 'process.versions.node.split(".")[0]')

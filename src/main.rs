@@ -3,6 +3,7 @@
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    use duet::server::turn::{TurnConfig, TurnServer};
     use duet::server::{Settings, router, settings::SETTINGS_FILE};
     use std::process::ExitCode;
 
@@ -12,13 +13,34 @@ async fn main() -> std::process::ExitCode {
         )
         .init();
 
-    let settings = match Settings::load(std::path::Path::new(SETTINGS_FILE)) {
+    let mut settings = match Settings::load(std::path::Path::new(SETTINGS_FILE)) {
         Ok(settings) => settings,
         Err(err) => {
             eprintln!("duet: {err}");
             return ExitCode::from(2);
         }
     };
+    let turn = match TurnConfig::from_settings(&settings) {
+        Ok(None) => None,
+        Ok(Some(config)) => match TurnServer::start(config).await {
+            Ok(turn) => Some(turn),
+            Err(err) => {
+                eprintln!("duet: {err}");
+                return ExitCode::from(1);
+            }
+        },
+        Err(err) => {
+            eprintln!("duet: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(turn) = &turn {
+        println!("built-in TURN server on udp {}", turn.local_addr());
+        // Pages get credentials for it unless they are pointed at another TURN server.
+        if settings.turn_urls.is_empty() {
+            settings.turn_urls = vec![turn.url()];
+        }
+    }
     let mut leptos_options = match leptos::config::get_configuration(None) {
         Ok(conf) => conf.leptos_options,
         Err(err) => {
@@ -52,10 +74,13 @@ async fn main() -> std::process::ExitCode {
     if addr.ip().is_unspecified() {
         println!("  on this machine: http://127.0.0.1:{}/", addr.port());
     }
-    if let Err(err) = axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
-        .await
-    {
+        .await;
+    if let Some(turn) = turn {
+        turn.stop().await;
+    }
+    if let Err(err) = served {
         eprintln!("duet: server error: {err}");
         return ExitCode::from(1);
     }

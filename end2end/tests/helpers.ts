@@ -101,6 +101,8 @@ export interface OpenOptions {
    * the page and its socket (a route must exist before the page opens the socket).
    */
   beforeGoto?: (page: Page) => Promise<void>;
+  /** Another duet server than the default one, e.g. one with TURN settings. */
+  baseUrl?: string;
 }
 
 /**
@@ -116,7 +118,7 @@ export const test = base.extend<{
     const tag = Math.random().toString(36).slice(2, 8);
     const contexts: BrowserContext[] = [];
     const consoleLines: string[] = [];
-    await use(async (who, { lacks = [], original = false, beforeGoto } = {}) => {
+    await use(async (who, { lacks = [], original = false, beforeGoto, baseUrl = BASE_URL } = {}) => {
       const name = `${who}-${tag}`;
       const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
       contexts.push(context);
@@ -127,8 +129,8 @@ export const test = base.extend<{
       page.on('pageerror', (e) => consoleLines.push(`[${name}] page error: ${e.message}`));
       // `original`: the original demo's page instead of duet's, talking to this server.
       const url = original
-        ? `${await originalPageServer()}/${name}.html?server=${new URL(BASE_URL).host}`
-        : `${BASE_URL}/webrtc/${name}.html`;
+        ? `${await originalPageServer()}/${name}.html?server=${new URL(baseUrl).host}`
+        : `${baseUrl}/webrtc/${name}.html`;
       if (original) page.on('dialog', (dialog) => dialog.accept());
       if (beforeGoto) await beforeGoto(page);
       const response = await page.goto(url);

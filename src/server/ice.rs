@@ -14,11 +14,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// TURN credentials for `name`, valid until `expiry` (seconds since 1970).
 pub fn turn_credentials(secret: &str, name: &UserName, expiry: u64) -> (String, String) {
     let username = format!("{expiry}:{name}");
+    let password = turn_password(secret, &username);
+    (username, password)
+}
+
+/// The password that goes with a TURN REST `username`: what the built-in TURN server
+/// recomputes to check one.
+pub fn turn_password(secret: &str, username: &str) -> String {
     // HMAC takes a key of any length.
     let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
     mac.update(username.as_bytes());
-    let password = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-    (username, password)
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
 /// Everything `name`'s page should use now.

@@ -10,6 +10,7 @@ pub mod routes;
 pub mod settings;
 pub mod socket;
 pub mod store;
+pub mod turn;
 
 pub use routes::{AppState, router};
 pub use settings::Settings;

@@ -3,7 +3,7 @@
 
 use crate::protocol::IceServer;
 use serde::Deserialize;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -40,6 +40,19 @@ pub struct Settings {
     pub turn_urls: Vec<String>,
     /// How long TURN credentials live; pages get fresh ones halfway through.
     pub turn_ttl_secs: u64,
+    /// Where the built-in TURN server listens (UDP), e.g. `0.0.0.0:3478`; unset, there is
+    /// none. It needs `turn_secret` too, and stands in for `turn_urls` when those are empty.
+    pub turn_listen: Option<SocketAddr>,
+    /// The address the built-in TURN server's relays are advertised on: this machine's
+    /// public one. Unset, the address of `turn_listen` (which then must not be 0.0.0.0).
+    pub turn_relay_ip: Option<IpAddr>,
+    /// The realm the built-in TURN server names in its challenges.
+    pub turn_realm: String,
+    /// Let the built-in TURN server relay to loopback, private and link-local addresses
+    /// (off: a stranger with credentials could otherwise reach this host's own networks).
+    pub turn_allow_private: bool,
+    /// Allocations one user may hold at once on the built-in TURN server.
+    pub turn_max_allocations_per_user: usize,
     /// Where duet keeps its files (the chat database `duet.sqlite3`); created if missing.
     pub data_dir: PathBuf,
     /// The longest chat message, in characters; a longer one is refused, not cut.
@@ -63,6 +76,11 @@ impl Default for Settings {
             turn_secret: None,
             turn_urls: Vec::new(),
             turn_ttl_secs: 3600,
+            turn_listen: None,
+            turn_relay_ip: None,
+            turn_realm: "duet".into(),
+            turn_allow_private: false,
+            turn_max_allocations_per_user: 10,
             data_dir: PathBuf::from("data"),
             max_chat_chars: 4000,
             chat_rate_per_sec: 20,
@@ -83,6 +101,10 @@ pub enum SettingsError {
     },
     #[error("{var}={value:?} is not an address like 127.0.0.1:3000")]
     Addr { var: &'static str, value: String },
+    #[error("{var}={value:?} is not an IP address")]
+    Ip { var: &'static str, value: String },
+    #[error("{var}={value:?} is neither true nor false")]
+    Bool { var: &'static str, value: String },
     #[error("{0} must be at least 1")]
     Zero(&'static str),
 }
@@ -143,6 +165,46 @@ impl Settings {
                 .map(str::to_owned)
                 .collect();
         }
+        if let Some(value) = env("DUET_TURN_LISTEN") {
+            settings.turn_listen = if value.trim().is_empty() {
+                None
+            } else {
+                Some(value.trim().parse().map_err(|_| SettingsError::Addr {
+                    var: "DUET_TURN_LISTEN",
+                    value,
+                })?)
+            };
+        }
+        if let Some(value) = env("DUET_TURN_RELAY_IP") {
+            settings.turn_relay_ip = if value.trim().is_empty() {
+                None
+            } else {
+                Some(value.trim().parse().map_err(|_| SettingsError::Ip {
+                    var: "DUET_TURN_RELAY_IP",
+                    value,
+                })?)
+            };
+        }
+        if let Some(realm) = env("DUET_TURN_REALM") {
+            settings.turn_realm = realm;
+        }
+        if let Some(value) = env("DUET_TURN_ALLOW_PRIVATE") {
+            settings.turn_allow_private = match value.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" | "" => false,
+                _ => {
+                    return Err(SettingsError::Bool {
+                        var: "DUET_TURN_ALLOW_PRIVATE",
+                        value,
+                    });
+                }
+            };
+        }
+        override_number(
+            &env,
+            "DUET_TURN_MAX_ALLOCATIONS_PER_USER",
+            &mut settings.turn_max_allocations_per_user,
+        )?;
         if let Some(dir) = env("DUET_DATA_DIR") {
             settings.data_dir = PathBuf::from(dir);
         }
@@ -162,6 +224,10 @@ impl Settings {
             ("chat_rate_per_sec", settings.chat_rate_per_sec as usize),
             ("chat_burst", settings.chat_burst as usize),
             ("turn_ttl_secs", settings.turn_ttl_secs as usize),
+            (
+                "turn_max_allocations_per_user",
+                settings.turn_max_allocations_per_user,
+            ),
         ] {
             if value == 0 {
                 return Err(SettingsError::Zero(key));
@@ -240,6 +306,47 @@ mod tests {
         assert_eq!(shipped.grace_secs, 20);
         assert_eq!(shipped.chat_rate_per_sec, defaults.chat_rate_per_sec);
         assert_eq!(shipped.chat_burst, defaults.chat_burst);
+        assert_eq!(shipped.turn_listen, None);
+        assert_eq!(shipped.turn_realm, defaults.turn_realm);
+        assert!(!shipped.turn_allow_private);
+        assert_eq!(shipped.turn_max_allocations_per_user, 10);
+    }
+
+    #[test]
+    fn the_built_in_turn_server_from_file_and_environment() {
+        let s = load(
+            "turn_listen = \"0.0.0.0:3478\"\nturn_relay_ip = \"203.0.113.5\"\nturn_realm = \"r\"\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(s.turn_listen, Some("0.0.0.0:3478".parse().unwrap()));
+        assert_eq!(s.turn_relay_ip, Some("203.0.113.5".parse().unwrap()));
+        assert_eq!(s.turn_realm, "r");
+        let s = load(
+            "turn_listen = \"0.0.0.0:3478\"\n",
+            &[
+                ("DUET_TURN_LISTEN", "127.0.0.1:3479"),
+                ("DUET_TURN_RELAY_IP", "::1"),
+                ("DUET_TURN_ALLOW_PRIVATE", "1"),
+                ("DUET_TURN_MAX_ALLOCATIONS_PER_USER", "3"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.turn_listen, Some("127.0.0.1:3479".parse().unwrap()));
+        assert_eq!(s.turn_relay_ip, Some("::1".parse().unwrap()));
+        assert!(s.turn_allow_private);
+        assert_eq!(s.turn_max_allocations_per_user, 3);
+        let s = load("turn_listen = \"0.0.0.0:3478\"\n", &[("DUET_TURN_LISTEN", "")]).unwrap();
+        assert_eq!(s.turn_listen, None);
+        for (var, value) in [
+            ("DUET_TURN_LISTEN", "3478"),
+            ("DUET_TURN_RELAY_IP", "turn.example.org"),
+            ("DUET_TURN_ALLOW_PRIVATE", "maybe"),
+            ("DUET_TURN_MAX_ALLOCATIONS_PER_USER", "0"),
+        ] {
+            let err = load("", &[(var, value)]).unwrap_err().to_string();
+            assert!(err.contains(var) || err.contains("turn_max_allocations_per_user"), "{err}");
+        }
     }
 
     #[test]
