@@ -77,6 +77,37 @@ pub enum Action {
     Decline,
     Cancel,
     HangUp,
+    /// Run the relay self-test.
+    CheckRelay,
+}
+
+/// Where the relay self-test stands, as `#relayResult`'s `data-result`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum RelayCheck {
+    #[default]
+    NotRun,
+    Running,
+    Works(String),
+    Fails(String),
+}
+
+impl RelayCheck {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RelayCheck::NotRun => "",
+            RelayCheck::Running => "running",
+            RelayCheck::Works(_) => "ok",
+            RelayCheck::Fails(_) => "failed",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            RelayCheck::NotRun => String::new(),
+            RelayCheck::Running => crate::text::RELAY_RUNNING.to_owned(),
+            RelayCheck::Works(msg) | RelayCheck::Fails(msg) => msg.clone(),
+        }
+    }
 }
 
 /// The signals the call page renders. `Copy`, so every closure can hold it.
@@ -92,6 +123,7 @@ pub struct PhoneView {
     pub audio_only: RwSignal<bool>,
     /// The socket to the server is down and the page is reconnecting.
     pub reconnecting: RwSignal<bool>,
+    pub relay: RwSignal<RelayCheck>,
 }
 
 impl PhoneView {
@@ -103,6 +135,7 @@ impl PhoneView {
             ended: RwSignal::new(None),
             audio_only: RwSignal::new(false),
             reconnecting: RwSignal::new(false),
+            relay: RwSignal::new(RelayCheck::NotRun),
         }
     }
 }

@@ -142,6 +142,23 @@ pub struct IceServer {
     pub credential: Option<String>,
 }
 
+/// Which ICE candidates a page may use, as `RTCConfiguration.iceTransportPolicy` takes it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IcePolicy {
+    /// Direct paths where they work, a relay where they don't.
+    #[default]
+    All,
+    /// Only through a TURN relay: neither side learns the other's addresses.
+    Relay,
+}
+
+impl IcePolicy {
+    pub fn is_all(&self) -> bool {
+        *self == IcePolicy::All
+    }
+}
+
 /// Why a ring or call ended, carried in `reason` beside the original's free-text `msg`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -273,6 +290,9 @@ pub enum Message {
         route: Route,
         user: String,
         ice_servers: Vec<IceServer>,
+        /// `relay`: the operator wants calls through TURN only.
+        #[serde(default, skip_serializing_if = "IcePolicy::is_all")]
+        ice_transport_policy: IcePolicy,
         ring_timeout_secs: u64,
         /// A secret for this page alone: reconnecting with `?resume=` and it takes the name
         /// back, and its call with it, while the server still holds them.

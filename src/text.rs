@@ -108,6 +108,9 @@ pub const PICK_CONVERSATION: &str = "Pick someone in the lists, or type a name a
 pub const IN_A_CALL: &str = "in a call";
 pub const RECONNECTING: &str = "Reconnecting to the server…";
 pub const RECONNECTING_CALL: &str = "Connection lost, reconnecting… the call goes on meanwhile.";
+pub const RELAY_CHECK: &str = "Test the relay";
+pub const RELAY_RUNNING: &str = "Asking the TURN server for a relay…";
+pub const RELAY_NONE: &str = "No TURN server is configured, so calls cannot be relayed.";
 pub const CALL_LOST: &str = "The call ended while the connection was lost.";
 pub const SELF_MESSAGE: &str = "You cannot send messages to yourself.";
 
@@ -135,5 +138,16 @@ pub fn missed_call_line(reason: Option<Reason>, caller: &str, me: &str) -> Strin
         format!("You called, not answered{why}.")
     } else {
         format!("Missed call from {caller}{why}.")
+    }
+}
+
+pub fn relay_ok(address: &str) -> String {
+    format!("The relay works: this browser got a relay address, {address}.")
+}
+
+pub fn relay_failed(error: Option<&str>) -> String {
+    match error {
+        Some(error) => format!("The relay does not work from this browser: {error}."),
+        None => "The relay does not work from this browser: no relay address came.".to_owned(),
     }
 }

@@ -106,6 +106,7 @@ async fn the_welcome_tells_each_page_its_name_ring_timeout_and_ice_servers() {
         route: Route::new(SYSTEM_USER, "alice"),
         user: "alice".into(),
         ice_servers: vec![turn],
+        ice_transport_policy: Default::default(),
         ring_timeout_secs: 7,
         resume: Some(resume),
         resumed: false,

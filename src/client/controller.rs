@@ -12,9 +12,11 @@ use super::peer::{Generation, Peer, PeerEvent};
 use super::signaling::{self, Signaling, SocketEvent};
 use super::{Screens, Views};
 use crate::chat_view::ChatAction;
-use crate::phone::{Action, Ended, Phase, PhoneView};
+use crate::phone::{Action, Ended, Phase, PhoneView, RelayCheck};
 use crate::protocol::close;
-use crate::protocol::{ACCEPT, DECLINE, ErrorCode, IceServer, Message, Reason, Route, UserName};
+use crate::protocol::{
+    ACCEPT, DECLINE, ErrorCode, IcePolicy, IceServer, Message, Reason, Route, UserName,
+};
 use crate::text;
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures::future::{Fuse, FutureExt, LocalBoxFuture};
@@ -108,6 +110,8 @@ struct Controller {
     restarted_at: f64,
     chat: Chat,
     ice_servers: Vec<IceServer>,
+    /// From the welcome: `relay` when the operator wants calls through TURN only.
+    policy: IcePolicy,
     call: Line,
     /// Bumped for every new peer connection, so a closed one's queued events are ignored.
     generation: Generation,
@@ -138,6 +142,7 @@ pub async fn run(
         unsent: Vec::new(),
         restarted_at: 0.0,
         ice_servers: Vec::new(),
+        policy: IcePolicy::All,
         call: Line::None,
         generation: 0,
         peer_events,
@@ -216,6 +221,17 @@ impl Controller {
             (Action::HangUp, Line::InCall { with, .. }) => {
                 self.send(hangup(with, None));
                 self.end(Some(Ended::Local), text::you_hung_up());
+            }
+            (Action::CheckRelay, _) => {
+                let (servers, relay) = (self.ice_servers.clone(), self.view.relay);
+                relay.set(RelayCheck::Running);
+                // Apart from the call: gathering takes seconds and must not hold up a ring.
+                leptos::task::spawn_local(async move {
+                    relay.set(match super::relay_check::check(servers).await {
+                        Ok(found) => RelayCheck::Works(found),
+                        Err(why) => RelayCheck::Fails(why),
+                    });
+                });
             }
             // A button that no longer fits (a double click, a frame that just changed the
             // phase): nothing to do.
@@ -305,11 +321,13 @@ impl Controller {
         match msg {
             Message::Welcome {
                 ice_servers,
+                ice_transport_policy,
                 resume,
                 resumed,
                 ..
             } => {
                 self.ice_servers = ice_servers;
+                self.policy = ice_transport_policy;
                 self.welcomed = true;
                 self.resume = resume;
                 self.view.reconnecting.set(false);
@@ -328,7 +346,7 @@ impl Controller {
                 if let Line::InCall {
                     peer: Some(peer), ..
                 } = &self.call
-                    && let Err(err) = peer.use_ice_servers(&ice_servers)
+                    && let Err(err) = peer.use_ice_servers(&ice_servers, self.policy)
                 {
                     log(&format!("could not renew the call's ICE servers: {err}"));
                 }
@@ -607,6 +625,7 @@ impl Controller {
             self.generation += 1;
             let created = Peer::new(
                 &self.ice_servers,
+                self.policy,
                 &media.stream,
                 media.tracks(),
                 self.generation,

@@ -7,6 +7,7 @@ mod controller;
 mod js;
 mod media;
 mod peer;
+mod relay_check;
 mod signaling;
 
 use crate::chat_view::{ChatAction, ChatView};

@@ -1,14 +1,15 @@
 //! One `RTCPeerConnection` for one call: created with the call, closed with it.
 
 use super::js::{JsError, JsResultExt, settle};
-use crate::protocol::{IceCandidate, IceServer};
+use crate::protocol::{IceCandidate, IcePolicy, IceServer};
 use futures::channel::mpsc::UnboundedSender;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcIceServer,
-    RtcOfferOptions, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState,
-    RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent,
+    RtcIceTransportPolicy, RtcOfferOptions, RtcPeerConnection, RtcPeerConnectionIceEvent,
+    RtcPeerConnectionState, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState,
+    RtcTrackEvent,
 };
 
 /// What the connection reports, tagged with the call it belongs to.
@@ -38,14 +39,14 @@ impl Peer {
     /// A connection sending `tracks` of `stream`, reporting to `events`.
     pub fn new(
         ice_servers: &[IceServer],
+        policy: IcePolicy,
         stream: &MediaStream,
         tracks: impl Iterator<Item = MediaStreamTrack>,
         generation: Generation,
         events: UnboundedSender<(Generation, PeerEvent)>,
     ) -> Result<Self, JsError> {
-        let config = RtcConfiguration::new();
-        config.set_ice_servers(&ice_server_list(ice_servers));
-        let pc = RtcPeerConnection::new_with_configuration(&config).or_js("RTCPeerConnection")?;
+        let pc = RtcPeerConnection::new_with_configuration(&configuration(ice_servers, policy))
+            .or_js("RTCPeerConnection")?;
         for track in tracks {
             pc.add_track_0(&track, stream);
         }
@@ -106,11 +107,13 @@ impl Peer {
     }
 
     /// Swaps in fresh ICE servers (renewed TURN credentials) for later gathering.
-    pub fn use_ice_servers(&self, ice_servers: &[IceServer]) -> Result<(), JsError> {
-        let config = RtcConfiguration::new();
-        config.set_ice_servers(&ice_server_list(ice_servers));
+    pub fn use_ice_servers(
+        &self,
+        ice_servers: &[IceServer],
+        policy: IcePolicy,
+    ) -> Result<(), JsError> {
         self.pc
-            .set_configuration_with_configuration(&config)
+            .set_configuration_with_configuration(&configuration(ice_servers, policy))
             .or_js("setConfiguration")
     }
 
@@ -196,6 +199,16 @@ impl Drop for Peer {
         self.pc.set_onnegotiationneeded(None);
         self.pc.close();
     }
+}
+
+/// An `RTCConfiguration` with these servers and policy.
+pub fn configuration(ice_servers: &[IceServer], policy: IcePolicy) -> RtcConfiguration {
+    let config = RtcConfiguration::new();
+    config.set_ice_servers(&ice_server_list(ice_servers));
+    if policy == IcePolicy::Relay {
+        config.set_ice_transport_policy(RtcIceTransportPolicy::Relay);
+    }
+    config
 }
 
 fn ice_server_list(servers: &[IceServer]) -> js_sys::Array {

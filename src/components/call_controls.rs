@@ -41,5 +41,13 @@ pub fn CallControls(
         <button id="hangup" type="button" class="stop" hidden=not_in(Phase::InCall) on:click=move |_| act.run(Action::HangUp)>
             {text::HANG_UP}
         </button>
+        <p class="relay">
+            <button id="relayTest" type="button" on:click=move |_| act.run(Action::CheckRelay)>
+                {text::RELAY_CHECK}
+            </button>
+            <span id="relayResult" role="status" data-result=move || view.relay.get().as_str()>
+                {move || view.relay.get().message()}
+            </span>
+        </p>
     }
 }

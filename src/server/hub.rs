@@ -138,6 +138,7 @@ impl Hub {
             route: Route::new(SYSTEM_USER, name.as_str()),
             user: name.to_string(),
             ice_servers: super::ice::ice_servers_for(&self.settings, name),
+            ice_transport_policy: self.settings.ice_transport_policy,
             ring_timeout_secs: self.settings.ring_timeout_secs,
             resume: Some(token),
             resumed,

@@ -1,7 +1,7 @@
 //! The server's runtime settings: `Leptos.toml`, each key overridable by an environment
 //! variable `DUET_<KEY>` (upper case). Build settings live in `Cargo.toml` for cargo-leptos.
 
-use crate::protocol::IceServer;
+use crate::protocol::{IcePolicy, IceServer};
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -33,6 +33,9 @@ pub struct Settings {
     pub grace_secs: u64,
     /// STUN/TURN servers handed to every page. `DUET_ICE_SERVERS` takes them as JSON.
     pub ice_servers: Vec<IceServer>,
+    /// `relay` makes pages use TURN relays only (no direct paths: neither side learns the
+    /// other's addresses); `all` (the default) lets ICE pick the best path.
+    pub ice_transport_policy: IcePolicy,
     /// The shared secret of a TURN server in coturn's `use-auth-secret` mode: each page
     /// gets its own short-lived credentials for `turn_urls`.
     pub turn_secret: Option<String>,
@@ -73,6 +76,7 @@ impl Default for Settings {
             heartbeat_secs: 5,
             grace_secs: 20,
             ice_servers: Vec::new(),
+            ice_transport_policy: IcePolicy::All,
             turn_secret: None,
             turn_urls: Vec::new(),
             turn_ttl_secs: 3600,
@@ -154,6 +158,17 @@ impl Settings {
         )?;
         override_number(&env, "DUET_CHAT_BURST", &mut settings.chat_burst)?;
         override_number(&env, "DUET_TURN_TTL_SECS", &mut settings.turn_ttl_secs)?;
+        if let Some(policy) = env("DUET_ICE_TRANSPORT_POLICY") {
+            settings.ice_transport_policy = match policy.trim() {
+                "all" => IcePolicy::All,
+                "relay" => IcePolicy::Relay,
+                _ => {
+                    return Err(SettingsError::Read(config::ConfigError::Message(format!(
+                        "DUET_ICE_TRANSPORT_POLICY={policy:?} is neither \"all\" nor \"relay\""
+                    ))));
+                }
+            };
+        }
         if let Some(secret) = env("DUET_TURN_SECRET") {
             settings.turn_secret = Some(secret).filter(|s| !s.is_empty());
         }
@@ -395,6 +410,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("localhost"), "{err}");
+        let err = load("", &[("DUET_ICE_TRANSPORT_POLICY", "direct")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("DUET_ICE_TRANSPORT_POLICY"), "{err}");
+        let relay = load("ice_transport_policy = \"relay\"\n", &[]).unwrap();
+        assert_eq!(relay.ice_transport_policy, IcePolicy::Relay);
         let err = load("send_queue = 0\n", &[]).unwrap_err().to_string();
         assert!(err.contains("send_queue"), "{err}");
     }
