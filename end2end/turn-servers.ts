@@ -89,7 +89,8 @@ export const turnServers = [
     port: COTURN_PORT,
     reuseExistingServer: false,
     timeout: 30_000,
-    stdout: 'pipe' as const,
+    // Its start-up alone is a page of log; errors still show.
+    stdout: 'ignore' as const,
     stderr: 'pipe' as const,
     gracefulShutdown: { signal: 'SIGTERM' as const, timeout: 5_000 },
   },

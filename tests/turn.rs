@@ -62,7 +62,8 @@ async fn client(turn: &TurnServer, username: String, password: String) -> Client
 }
 
 /// Allocates a relay, within a bound so a silent server fails the test instead of hanging it.
-async fn allocate(client: &Client) -> Result<impl Conn, String> {
+/// Takes a (cheap) clone: the relay must not borrow the client.
+async fn allocate(client: Client) -> Result<impl Conn, String> {
     timeout(Duration::from_secs(10), client.allocate())
         .await
         .map_err(|_| "no answer in 10 s".to_string())?
@@ -74,7 +75,7 @@ async fn page_credentials_allocate_and_wrong_or_expired_ones_do_not() {
     let turn = start(false, 10).await;
     let (username, password) = credentials("alice", now() + 60);
     let alice = client(&turn, username.clone(), password).await;
-    let relay = allocate(&alice).await.expect("valid credentials allocate");
+    let relay = allocate(alice.clone()).await.expect("valid credentials allocate");
     assert_eq!(
         relay.local_addr().unwrap().ip().to_string(),
         "127.0.0.1",
@@ -85,7 +86,7 @@ async fn page_credentials_allocate_and_wrong_or_expired_ones_do_not() {
     let (_, other_password) = credentials("mallory", now() + 60);
     let mallory = client(&turn, username, other_password).await;
     assert!(
-        allocate(&mallory).await.is_err(),
+        allocate(mallory.clone()).await.is_err(),
         "a password that is not the username's HMAC is refused"
     );
     mallory.close().await.unwrap();
@@ -93,7 +94,7 @@ async fn page_credentials_allocate_and_wrong_or_expired_ones_do_not() {
     let (username, password) = credentials("bob", now() - 1);
     let bob = client(&turn, username, password).await;
     assert!(
-        allocate(&bob).await.is_err(),
+        allocate(bob.clone()).await.is_err(),
         "expired credentials are refused"
     );
     bob.close().await.unwrap();
@@ -111,7 +112,7 @@ async fn page_credentials_allocate_and_wrong_or_expired_ones_do_not() {
     let (username, password) = credentials("carol", now() + 60);
     let carol = client(&stranger, username, password).await;
     assert!(
-        allocate(&carol).await.is_err(),
+        allocate(carol.clone()).await.is_err(),
         "credentials made with another secret are refused"
     );
     carol.close().await.unwrap();
@@ -124,7 +125,7 @@ async fn local_networks_are_refused_as_peers() {
     let turn = start(false, 10).await;
     let (username, password) = credentials("alice", now() + 60);
     let alice = client(&turn, username, password).await;
-    let relay = allocate(&alice).await.expect("valid credentials allocate");
+    let relay = allocate(alice.clone()).await.expect("valid credentials allocate");
     for peer in [
         "127.0.0.1:9",
         "10.0.0.1:9",
@@ -154,7 +155,7 @@ async fn with_private_peers_allowed_a_loopback_peer_gets_datagrams_both_ways() {
     let turn = start(true, 10).await;
     let (username, password) = credentials("alice", now() + 60);
     let alice = client(&turn, username, password).await;
-    let relay = allocate(&alice).await.expect("valid credentials allocate");
+    let relay = allocate(alice.clone()).await.expect("valid credentials allocate");
     let peer = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let peer_addr = peer.local_addr().unwrap();
 
@@ -187,12 +188,12 @@ async fn each_user_holds_at_most_the_allowed_allocations() {
         // Credentials from two different pages of the same user differ only in expiry.
         let (username, password) = credentials("carol", now() + 60 + clients.len() as u64);
         let carol = client(&turn, username, password).await;
-        relays.push(allocate(&carol).await.expect("within the cap"));
+        relays.push(allocate(carol.clone()).await.expect("within the cap"));
         clients.push(carol);
     }
     let (username, password) = credentials("carol", now() + 90);
     let third = client(&turn, username, password).await;
-    let err = allocate(&third)
+    let err = allocate(third.clone())
         .await
         .err()
         .expect("a third allocation is refused");
@@ -201,7 +202,7 @@ async fn each_user_holds_at_most_the_allowed_allocations() {
 
     let (username, password) = credentials("dave", now() + 60);
     let dave = client(&turn, username, password).await;
-    allocate(&dave).await.expect("another user is not affected");
+    allocate(dave.clone()).await.expect("another user is not affected");
     dave.close().await.unwrap();
     for c in clients {
         c.close().await.unwrap();

@@ -2,7 +2,7 @@
 // pages iceTransportPolicy "relay"): through duet's built-in TURN server and through a real
 // coturn, with frames decoded both ways and the browser's own stats naming a relay
 // candidate as the one in use.
-import { BUILT_IN_URL, COTURN_DUET_URL } from '../turn-servers';
+import { BUILT_IN_URL, COTURN_DUET_URL, WRONG_SECRET_URL } from '../turn-servers';
 import { connect, expect, idle, type Person, test } from './helpers';
 
 /** The policy `p`'s newest peer connection was made with. */
@@ -53,4 +53,24 @@ test('a call forced through the built-in TURN server', async ({ open }) => {
 
 test('a call forced through coturn with credentials from the shared secret', async ({ open }) => {
   await callThroughRelay(open, COTURN_DUET_URL);
+});
+
+test('the relay self-test works against the built-in TURN server', async ({ open }) => {
+  const alice = await open('alice', { baseUrl: BUILT_IN_URL });
+  await idle(alice);
+  await alice.page.locator('#relayTest').click();
+  const result = alice.page.locator('#relayResult');
+  await expect(result).toHaveAttribute('data-result', 'ok', { timeout: 15_000 });
+  // The relay address the built-in server advertises (turn_relay_ip).
+  await expect(result).toContainText('127.0.0.1');
+});
+
+test('the relay self-test fails, saying why, when the TURN secret is wrong', async ({ open }) => {
+  const alice = await open('alice', { baseUrl: WRONG_SECRET_URL });
+  await idle(alice);
+  await alice.page.locator('#relayTest').click();
+  const result = alice.page.locator('#relayResult');
+  await expect(result).toHaveAttribute('data-result', 'failed', { timeout: 15_000 });
+  await expect(result).toContainText('The relay does not work from this browser:');
+  await expect(result).not.toContainText('No TURN server');
 });

@@ -119,7 +119,7 @@ impl TurnServer {
                         relay_address: config.relay_ip,
                         // Relays open on the listening interface (all of them for 0.0.0.0),
                         // on any free port.
-                        address: config.listen.ip().to_string(),
+                        address: bracketed(config.listen.ip()),
                         net: Arc::new(Net::new(None)),
                     }),
                 }],
@@ -148,11 +148,11 @@ impl TurnServer {
 
     /// The URL pages should be given for it: the relay address with the listening port.
     pub fn url(&self) -> String {
-        let host = match self.relay_ip {
-            IpAddr::V4(ip) => ip.to_string(),
-            IpAddr::V6(ip) => format!("[{ip}]"),
-        };
-        format!("turn:{host}:{}?transport=udp", self.addr.port())
+        format!(
+            "turn:{}:{}?transport=udp",
+            bracketed(self.relay_ip),
+            self.addr.port()
+        )
     }
 
     /// Closes every allocation and the socket.
@@ -160,6 +160,14 @@ impl TurnServer {
         if let Err(err) = self.server.close().await {
             tracing::warn!("stopping the TURN server: {err}");
         }
+    }
+}
+
+/// `ip` as the host part of `host:port` (IPv6 in brackets).
+fn bracketed(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(ip) => ip.to_string(),
+        IpAddr::V6(ip) => format!("[{ip}]"),
     }
 }
 
@@ -316,25 +324,34 @@ impl Guard {
     }
 
     async fn refuse(&self, packet: &[u8], to: SocketAddr, method: Method, code: ErrorCode) {
-        let mut request = Message {
-            raw: packet.to_vec(),
-            ..Default::default()
+        let answer = match error_answer(packet, method, code) {
+            Ok(answer) => answer,
+            Err(err) => {
+                tracing::warn!("building a TURN error answer: {err}");
+                return;
+            }
         };
-        let _ = request.decode();
-        let setters: [Box<dyn Setter>; 3] = [
-            Box::new(request.transaction_id),
-            Box::new(MessageType::new(method, CLASS_ERROR_RESPONSE)),
-            Box::new(code),
-        ];
-        let mut answer = Message::new();
-        if let Err(err) = answer.build(&setters) {
-            tracing::warn!("building a TURN error answer: {err}");
-            return;
-        }
-        if let Err(err) = self.inner.send_to(&answer.raw, to).await {
+        if let Err(err) = self.inner.send_to(&answer, to).await {
             tracing::debug!("answering {to} over TURN: {err}");
         }
     }
+}
+
+/// The error response with `code` to the request in `packet`.
+fn error_answer(packet: &[u8], method: Method, code: ErrorCode) -> Result<Vec<u8>, stun::Error> {
+    let mut request = Message {
+        raw: packet.to_vec(),
+        ..Default::default()
+    };
+    request.decode()?;
+    let setters: [Box<dyn Setter>; 3] = [
+        Box::new(request.transaction_id),
+        Box::new(MessageType::new(method, CLASS_ERROR_RESPONSE)),
+        Box::new(code),
+    ];
+    let mut answer = Message::new();
+    answer.build(&setters)?;
+    Ok(answer.raw)
 }
 
 /// The NAME of a TURN REST username `EXPIRY:NAME` (all of it if it has no colon).
@@ -417,6 +434,26 @@ mod tests {
         for ip in ["8.8.8.8", "172.32.0.1", "100.128.0.1", "2001:db8::1"] {
             assert!(!is_forbidden_peer(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    #[test]
+    fn it_runs_only_with_an_address_and_a_secret_and_needs_a_reachable_relay_ip() {
+        let mut settings = Settings {
+            turn_listen: Some("0.0.0.0:3478".parse().unwrap()),
+            ..Settings::default()
+        };
+        assert!(TurnConfig::from_settings(&settings).unwrap().is_none());
+        settings.turn_secret = Some("s".into());
+        let err = TurnConfig::from_settings(&settings).unwrap_err();
+        assert!(err.to_string().contains("turn_relay_ip"), "{err}");
+        settings.turn_relay_ip = Some("203.0.113.5".parse().unwrap());
+        let config = TurnConfig::from_settings(&settings).unwrap().unwrap();
+        assert_eq!(config.relay_ip.to_string(), "203.0.113.5");
+        assert_eq!(config.max_allocations_per_user, 10);
+        settings.turn_listen = Some("192.0.2.7:3478".parse().unwrap());
+        settings.turn_relay_ip = None;
+        let config = TurnConfig::from_settings(&settings).unwrap().unwrap();
+        assert_eq!(config.relay_ip.to_string(), "192.0.2.7");
     }
 
     #[test]
