@@ -47,29 +47,29 @@ export default defineConfig({
 
   webServer: [
     {
-    // The dev build made by `cargo leptos build`, started from the repository root so it
-    // finds Leptos.toml and target/site.
-    command: 'target/debug/duet',
-    cwd: '..',
-    env: {
-      LEPTOS_SITE_ROOT: 'target/site',
-      LEPTOS_SITE_PKG_DIR: 'pkg',
-      LEPTOS_OUTPUT_NAME: 'duet',
-      DUET_SITE_ADDR: `127.0.0.1:${PORT}`,
-      // A one-second heartbeat: a page that did not answer the server's pings would be cut
-      // off three seconds into every test, so every call here also proves browsers answer.
-      DUET_HEARTBEAT_SECS: '1',
-      // A chat database of its own, emptied by scripts/e2e.sh before every run.
-      DUET_DATA_DIR: 'target/e2e-data',
-      RUST_LOG: process.env.RUST_LOG ?? 'info',
-    },
-    url: `${BASE_URL}/`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    // Lets the server run its graceful shutdown instead of being killed outright.
-    gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+      // The dev build made by `cargo leptos build`, started from the repository root so it
+      // finds Leptos.toml and target/site.
+      command: 'target/debug/duet',
+      cwd: '..',
+      env: {
+        LEPTOS_SITE_ROOT: 'target/site',
+        LEPTOS_SITE_PKG_DIR: 'pkg',
+        LEPTOS_OUTPUT_NAME: 'duet',
+        DUET_SITE_ADDR: `127.0.0.1:${PORT}`,
+        // A one-second heartbeat: a page that did not answer the server's pings would be cut
+        // off three seconds into every test, so every call here also proves browsers answer.
+        DUET_HEARTBEAT_SECS: '1',
+        // A chat database of its own, emptied by scripts/e2e.sh before every run.
+        DUET_DATA_DIR: 'target/e2e-data',
+        RUST_LOG: process.env.RUST_LOG ?? 'info',
+      },
+      url: `${BASE_URL}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      // Lets the server run its graceful shutdown instead of being killed outright.
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
     },
     // The servers of tests/turn.spec.ts (TURN: built in, coturn, a wrong secret).
     ...turnServers,

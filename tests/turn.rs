@@ -75,7 +75,9 @@ async fn page_credentials_allocate_and_wrong_or_expired_ones_do_not() {
     let turn = start(false, 10).await;
     let (username, password) = credentials("alice", now() + 60);
     let alice = client(&turn, username.clone(), password).await;
-    let relay = allocate(alice.clone()).await.expect("valid credentials allocate");
+    let relay = allocate(alice.clone())
+        .await
+        .expect("valid credentials allocate");
     assert_eq!(
         relay.local_addr().unwrap().ip().to_string(),
         "127.0.0.1",
@@ -125,7 +127,9 @@ async fn local_networks_are_refused_as_peers() {
     let turn = start(false, 10).await;
     let (username, password) = credentials("alice", now() + 60);
     let alice = client(&turn, username, password).await;
-    let relay = allocate(alice.clone()).await.expect("valid credentials allocate");
+    let relay = allocate(alice.clone())
+        .await
+        .expect("valid credentials allocate");
     for peer in [
         "127.0.0.1:9",
         "10.0.0.1:9",
@@ -155,7 +159,9 @@ async fn with_private_peers_allowed_a_loopback_peer_gets_datagrams_both_ways() {
     let turn = start(true, 10).await;
     let (username, password) = credentials("alice", now() + 60);
     let alice = client(&turn, username, password).await;
-    let relay = allocate(alice.clone()).await.expect("valid credentials allocate");
+    let relay = allocate(alice.clone())
+        .await
+        .expect("valid credentials allocate");
     let peer = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let peer_addr = peer.local_addr().unwrap();
 
@@ -202,7 +208,9 @@ async fn each_user_holds_at_most_the_allowed_allocations() {
 
     let (username, password) = credentials("dave", now() + 60);
     let dave = client(&turn, username, password).await;
-    allocate(dave.clone()).await.expect("another user is not affected");
+    allocate(dave.clone())
+        .await
+        .expect("another user is not affected");
     dave.close().await.unwrap();
     for c in clients {
         c.close().await.unwrap();

@@ -35,7 +35,10 @@ function selectedLocalCandidateType(p: Person): Promise<string> {
 }
 
 /** A call between two pages of `baseUrl` decodes frames both ways over relay candidates. */
-async function callThroughRelay(open: (who: string, o?: { baseUrl?: string }) => Promise<Person>, baseUrl: string) {
+async function callThroughRelay(
+  open: (who: string, options?: { baseUrl?: string }) => Promise<Person>,
+  baseUrl: string,
+) {
   const [alice, bob] = await Promise.all([open('alice', { baseUrl }), open('bob', { baseUrl })]);
   await idle(alice, bob);
   await connect(alice, bob);

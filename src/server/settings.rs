@@ -351,7 +351,11 @@ mod tests {
         assert_eq!(s.turn_relay_ip, Some("::1".parse().unwrap()));
         assert!(s.turn_allow_private);
         assert_eq!(s.turn_max_allocations_per_user, 3);
-        let s = load("turn_listen = \"0.0.0.0:3478\"\n", &[("DUET_TURN_LISTEN", "")]).unwrap();
+        let s = load(
+            "turn_listen = \"0.0.0.0:3478\"\n",
+            &[("DUET_TURN_LISTEN", "")],
+        )
+        .unwrap();
         assert_eq!(s.turn_listen, None);
         for (var, value) in [
             ("DUET_TURN_LISTEN", "3478"),
@@ -360,7 +364,10 @@ mod tests {
             ("DUET_TURN_MAX_ALLOCATIONS_PER_USER", "0"),
         ] {
             let err = load("", &[(var, value)]).unwrap_err().to_string();
-            assert!(err.contains(var) || err.contains("turn_max_allocations_per_user"), "{err}");
+            assert!(
+                err.contains(var) || err.contains("turn_max_allocations_per_user"),
+                "{err}"
+            );
         }
     }
 

@@ -18,8 +18,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use stun::attributes::{ATTR_MESSAGE_INTEGRITY, ATTR_USERNAME, ATTR_XOR_PEER_ADDRESS};
 use stun::error_code::{CODE_ALLOC_QUOTA_REACHED, CODE_FORBIDDEN, ErrorCode};
 use stun::message::{
-    CLASS_ERROR_RESPONSE, CLASS_INDICATION, CLASS_REQUEST, METHOD_ALLOCATE, METHOD_CHANNEL_BIND,
-    METHOD_CREATE_PERMISSION, METHOD_SEND, Getter, Message, MessageType, Method, Setter,
+    CLASS_ERROR_RESPONSE, CLASS_INDICATION, CLASS_REQUEST, Getter, METHOD_ALLOCATE,
+    METHOD_CHANNEL_BIND, METHOD_CREATE_PERMISSION, METHOD_SEND, Message, MessageType, Method,
+    Setter,
 };
 use stun::textattrs::TextAttribute;
 use turn::auth::{AuthHandler, generate_auth_key};
