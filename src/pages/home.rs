@@ -7,6 +7,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use serde::{Deserialize, Serialize};
 
+/// The QR code of [`LanLink::url`], served by the server (`server/lan.rs`).
+pub const LAN_QR_PATH: &str = "/lan.svg";
+
 /// The address the home page offers other devices, and what they need to know about it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LanLink {
@@ -90,7 +93,7 @@ fn LanPanel(link: LanLink) -> impl IntoView {
     view! {
         <aside class="lan">
             <h2>{text::ON_A_PHONE}</h2>
-            <img id="lanQr" src="/lan.svg" alt=text::LAN_QR_ALT width="200" height="200" />
+            <img id="lanQr" src=LAN_QR_PATH alt=text::LAN_QR_ALT width="200" height="200" />
             <a id="lanUrl" href=link.url.clone()>
                 {link.url.clone()}
             </a>

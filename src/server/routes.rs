@@ -8,6 +8,7 @@ use super::settings::Settings;
 use super::socket::handle_socket;
 use super::store::{Store, StoreError};
 use crate::app::{App, shell};
+use crate::pages::LAN_QR_PATH;
 use crate::protocol::UserName;
 use crate::text;
 use axum::Router;
@@ -22,9 +23,6 @@ use std::sync::Arc;
 /// The route that serves both the call page and the socket; Leptos must not claim it.
 const WEBRTC_ROUTE: &str = "/webrtc/{segment}";
 
-/// The QR code of the LAN URL; the home page's `<img>` points here.
-pub const LAN_QR_ROUTE: &str = "/lan.svg";
-
 /// Everything a handler can ask for.
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -34,8 +32,8 @@ pub struct AppState {
 }
 
 /// The whole application, with its chat database opened (and migrated) under the data
-/// directory, for a server listening on `settings.site_addr` without TLS, as the
-/// integration tests run it. `main` uses [`app`].
+/// directory, for a server listening on `settings.site_addr` and showing no certificate
+/// fingerprint, as most integration tests run it. `main` uses [`app`].
 pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Router, StoreError> {
     let lan = Lan::new(
         settings.scheme(),
@@ -61,7 +59,7 @@ pub fn app(
     let routes = generate_route_list_with_exclusions(App, Some(vec![WEBRTC_ROUTE.to_owned()]));
     let router = Router::new()
         .route(WEBRTC_ROUTE, get(webrtc))
-        .route(LAN_QR_ROUTE, get(lan::lan_qr))
+        .route(LAN_QR_PATH, get(lan::lan_qr))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
