@@ -101,6 +101,12 @@ export interface OpenOptions {
    * the page and its socket (a route must exist before the page opens the socket).
    */
   beforeGoto?: (page: Page) => Promise<void>;
+  /**
+   * The server to open the page on (default `BASE_URL`), e.g. `TLS_BASE_URL`; for an
+   * `https:` one the browser context accepts the server's self-signed certificate, as a
+   * person does once after checking its fingerprint.
+   */
+  baseUrl?: string;
 }
 
 /**
@@ -116,9 +122,12 @@ export const test = base.extend<{
     const tag = Math.random().toString(36).slice(2, 8);
     const contexts: BrowserContext[] = [];
     const consoleLines: string[] = [];
-    await use(async (who, { lacks = [], original = false, beforeGoto } = {}) => {
+    await use(async (who, { lacks = [], original = false, beforeGoto, baseUrl = BASE_URL } = {}) => {
       const name = `${who}-${tag}`;
-      const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+      const context = await browser.newContext({
+        permissions: ['camera', 'microphone'],
+        ignoreHTTPSErrors: baseUrl.startsWith('https:'),
+      });
       contexts.push(context);
       await context.addInitScript(instrument);
       if (lacks.length > 0) await context.addInitScript(withoutDevices, lacks);
@@ -128,7 +137,7 @@ export const test = base.extend<{
       // `original`: the original demo's page instead of duet's, talking to this server.
       const url = original
         ? `${await originalPageServer()}/${name}.html?server=${new URL(BASE_URL).host}`
-        : `${BASE_URL}/webrtc/${name}.html`;
+        : `${baseUrl}/webrtc/${name}.html`;
       if (original) page.on('dialog', (dialog) => dialog.accept());
       if (beforeGoto) await beforeGoto(page);
       const response = await page.goto(url);
