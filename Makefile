@@ -41,7 +41,8 @@ SITE_ENV := LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_N
 .PHONY: help setup toolchain e2e-setup release-setup run build release test fmt clippy unit e2e clean
 
 help:
-	@echo 'make run        build a release and serve it (DUET_SITE_ADDR=host:port to move it)'
+	@echo 'make run        build a release and serve it (DUET_SITE_ADDR=host:port to move it,'
+	@echo '                DUET_TLS=1 for HTTPS)'
 	@echo 'make test       fmt, clippy (server and WASM), cargo test, dev build, Playwright'
 	@echo 'make e2e        dev build + Playwright only (ARGS=... goes to playwright test)'
 	@echo 'make setup      install the Rust toolchain, cargo-leptos and wasm-bindgen if missing'

@@ -2,10 +2,31 @@
 // server, built beforehand by `cargo leptos build` (`make test` does both, in a network
 // namespace that has only loopback).
 import { defineConfig } from '@playwright/test';
-import { BASE_URL, PORT } from './address';
+import { BASE_URL, LAN_IP, PORT, TLS_PORT } from './address';
 import { turnServers } from './turn-servers';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** What both servers get in their environment. */
+const serverEnv = {
+  LEPTOS_SITE_ROOT: 'target/site',
+  LEPTOS_SITE_PKG_DIR: 'pkg',
+  LEPTOS_OUTPUT_NAME: 'duet',
+  // A one-second heartbeat: a page that did not answer the server's pings would be cut
+  // off three seconds into every test, so every call here also proves browsers answer.
+  DUET_HEARTBEAT_SECS: '1',
+  RUST_LOG: process.env.RUST_LOG ?? 'info',
+};
+
+/** How both servers are started and stopped. */
+const serverLife = {
+  reuseExistingServer: false,
+  timeout: 60_000,
+  stdout: 'pipe',
+  stderr: 'pipe',
+  // Lets the server run its graceful shutdown instead of being killed outright.
+  gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+} as const;
 
 export default defineConfig({
   testDir: './tests',
@@ -52,24 +73,28 @@ export default defineConfig({
       command: 'target/debug/duet',
       cwd: '..',
       env: {
-        LEPTOS_SITE_ROOT: 'target/site',
-        LEPTOS_SITE_PKG_DIR: 'pkg',
-        LEPTOS_OUTPUT_NAME: 'duet',
+        ...serverEnv,
         DUET_SITE_ADDR: `127.0.0.1:${PORT}`,
-        // A one-second heartbeat: a page that did not answer the server's pings would be cut
-        // off three seconds into every test, so every call here also proves browsers answer.
-        DUET_HEARTBEAT_SECS: '1',
         // A chat database of its own, emptied by scripts/e2e.sh before every run.
         DUET_DATA_DIR: 'target/e2e-data',
-        RUST_LOG: process.env.RUST_LOG ?? 'info',
       },
       url: `${BASE_URL}/`,
-      reuseExistingServer: false,
-      timeout: 60_000,
-      stdout: 'pipe',
-      stderr: 'pipe',
-      // Lets the server run its graceful shutdown instead of being killed outright.
-      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+      ...serverLife,
+    },
+    {
+      // The same binary over HTTPS (tests/https.spec.ts), with the certificate it makes
+      // for itself in its own data directory; on every interface when there is a LAN
+      // address to offer, so the home page shows it.
+      command: 'target/debug/duet --tls',
+      cwd: '..',
+      env: {
+        ...serverEnv,
+        DUET_SITE_ADDR: `${LAN_IP === '127.0.0.1' ? '127.0.0.1' : '0.0.0.0'}:${TLS_PORT}`,
+        DUET_DATA_DIR: 'target/e2e-data/tls',
+      },
+      url: `https://127.0.0.1:${TLS_PORT}/`,
+      ignoreHTTPSErrors: true,
+      ...serverLife,
     },
     // The servers of tests/turn.spec.ts (TURN: built in, coturn, a wrong secret).
     ...turnServers,

@@ -1,10 +1,12 @@
-//! The server binary: read the settings, serve pages and signaling, stop on Ctrl-C/SIGTERM.
+//! The server binary: read the settings, serve pages and signaling over HTTP or HTTPS,
+//! stop on Ctrl-C/SIGTERM.
 
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    use duet::server::lan::{self, Lan};
     use duet::server::turn::{TurnConfig, TurnServer};
-    use duet::server::{Settings, router, settings::SETTINGS_FILE};
+    use duet::server::{Settings, app, serve::serve, settings::SETTINGS_FILE, tls};
     use std::process::ExitCode;
 
     tracing_subscriber::fmt()
@@ -13,6 +15,17 @@ async fn main() -> std::process::ExitCode {
         )
         .init();
 
+    // One flag, so no argument parser: everything else is a setting.
+    let mut tls_flag = false;
+    for arg in std::env::args().skip(1) {
+        if arg == "--tls" {
+            tls_flag = true;
+        } else {
+            eprintln!("duet: unknown argument {arg:?}");
+            eprintln!("usage: duet [--tls]   (settings: {SETTINGS_FILE} and DUET_* variables)");
+            return ExitCode::from(2);
+        }
+    }
     let mut settings = match Settings::load(std::path::Path::new(SETTINGS_FILE)) {
         Ok(settings) => settings,
         Err(err) => {
@@ -20,6 +33,10 @@ async fn main() -> std::process::ExitCode {
             return ExitCode::from(2);
         }
     };
+    settings.tls |= tls_flag;
+    if !settings.tls && settings.tls_cert.is_some() {
+        tracing::warn!("tls_cert and tls_key are set but TLS is off: serving plain HTTP");
+    }
     let turn = match TurnConfig::from_settings(&settings) {
         Ok(None) => None,
         Ok(Some(config)) => match TurnServer::start(config).await {
@@ -48,7 +65,6 @@ async fn main() -> std::process::ExitCode {
             return ExitCode::from(2);
         }
     };
-    leptos_options.site_addr = settings.site_addr;
     let addr = settings.site_addr;
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => listener,
@@ -59,8 +75,26 @@ async fn main() -> std::process::ExitCode {
     };
     // The real port, in case the settings asked for port 0.
     let addr = listener.local_addr().unwrap_or(addr);
+    settings.site_addr = addr;
+    leptos_options.site_addr = addr;
+    let addresses = lan::addresses();
+    let tls = if settings.tls {
+        match tls::load(&settings, &addresses) {
+            Ok(tls) => Some(tls),
+            Err(err) => {
+                eprintln!("duet: {err}");
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        None
+    };
+    let fingerprint = tls.as_ref().map(|tls| tls.fingerprint.clone());
+    let lan = Lan::new(settings.scheme(), addr, &addresses, fingerprint);
+    let urls = lan.urls().to_vec();
+    let scheme = settings.scheme();
     let database = settings.database();
-    let app = match router(settings, leptos_options) {
+    let app = match app(settings, leptos_options, lan) {
         Ok(app) => app,
         Err(err) => {
             eprintln!(
@@ -70,13 +104,8 @@ async fn main() -> std::process::ExitCode {
             return ExitCode::from(1);
         }
     };
-    println!("duet is listening on http://{addr}/");
-    if addr.ip().is_unspecified() {
-        println!("  on this machine: http://127.0.0.1:{}/", addr.port());
-    }
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    announce(scheme, addr, &urls, tls.as_ref());
+    let served = serve(listener, app, tls.map(|tls| tls.config), shutdown_signal()).await;
     if let Some(turn) = turn {
         turn.stop().await;
     }
@@ -85,6 +114,54 @@ async fn main() -> std::process::ExitCode {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
+}
+
+/// Tells the person who started duet where to open it, and which certificate to expect.
+#[cfg(feature = "ssr")]
+fn announce(
+    scheme: &str,
+    addr: std::net::SocketAddr,
+    lan_urls: &[String],
+    tls: Option<&duet::server::tls::Tls>,
+) {
+    use duet::server::tls::Origin;
+
+    println!("duet is listening on {scheme}://{addr}/");
+    if addr.ip().is_unspecified() {
+        println!("  on this machine: {scheme}://127.0.0.1:{}/", addr.port());
+    }
+    for (i, url) in lan_urls.iter().enumerate() {
+        let label = if i == 0 { "on the LAN:" } else { "" };
+        println!("  {label:<16} {url}");
+    }
+    let Some(tls) = tls else {
+        if !lan_urls.is_empty() {
+            println!("  (phones open their camera only on HTTPS: start with --tls or DUET_TLS=1)");
+        }
+        return;
+    };
+    let cert = tls.cert_path.display();
+    match &tls.origin {
+        Origin::Configured => println!("  certificate: {cert}"),
+        Origin::Created => println!("  certificate: {cert} (self-signed, made now)"),
+        Origin::Kept { missing } => {
+            println!("  certificate: {cert} (self-signed)");
+            if !missing.is_empty() {
+                let missing: Vec<String> = missing.iter().map(ToString::to_string).collect();
+                tracing::warn!(
+                    "the certificate does not name {}, so browsers also warn about the name; \
+                     delete {cert} and its key to make a new one",
+                    missing.join(", ")
+                );
+            }
+        }
+    }
+    println!("  SHA-256 fingerprint: {}", tls.fingerprint);
+    if tls.origin != Origin::Configured {
+        println!(
+            "  a browser warns once about this certificate: go on if it shows this fingerprint"
+        );
+    }
 }
 
 #[cfg(feature = "ssr")]

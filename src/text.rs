@@ -89,6 +89,36 @@ pub fn bad_name(reason: &str) -> String {
     format!("Invalid name: {reason}.")
 }
 
+// --- the home page's LAN address --------------------------------------------------------
+
+pub const ON_A_PHONE: &str = "On a phone";
+pub const LAN_QR_ALT: &str = "QR code of the address to open on a phone";
+pub const FINGERPRINT: &str = "Certificate SHA-256:";
+pub const NO_QR: &str = "Could not make the QR code of this server's address.";
+
+pub fn no_lan_link(why: &str) -> String {
+    format!("Could not get this server's address: {why}")
+}
+
+/// What a phone needs to know about the address shown: whether it can reach it, and
+/// whether its browser will open the camera there.
+pub fn lan_hint(on_lan: bool, secure: bool) -> &'static str {
+    match (on_lan, secure) {
+        (true, true) => {
+            "Scan it with a phone on the same network. Its browser warns once about the \
+             certificate: check that the fingerprint matches the one below, then go on."
+        }
+        (true, false) => {
+            "Phones open their camera only on HTTPS pages: start duet with tls = true \
+             (or --tls) to call one."
+        }
+        (false, _) => {
+            "Only this machine can open this address. For a phone, listen on the LAN with \
+             HTTPS: site_addr = \"0.0.0.0:3000\" and tls = true in Leptos.toml."
+        }
+    }
+}
+
 // --- chat and presence ---------------------------------------------------------------
 
 pub const ONLINE: &str = "Online";

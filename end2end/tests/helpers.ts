@@ -101,7 +101,11 @@ export interface OpenOptions {
    * the page and its socket (a route must exist before the page opens the socket).
    */
   beforeGoto?: (page: Page) => Promise<void>;
-  /** Another duet server than the default one, e.g. one with TURN settings. */
+  /**
+   * The server to open the page on (default `BASE_URL`), e.g. `TLS_BASE_URL`; for an
+   * `https:` one the browser context accepts the server's self-signed certificate, as a
+   * person does once after checking its fingerprint.
+   */
   baseUrl?: string;
 }
 
@@ -120,7 +124,10 @@ export const test = base.extend<{
     const consoleLines: string[] = [];
     await use(async (who, { lacks = [], original = false, beforeGoto, baseUrl = BASE_URL } = {}) => {
       const name = `${who}-${tag}`;
-      const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+      const context = await browser.newContext({
+        permissions: ['camera', 'microphone'],
+        ignoreHTTPSErrors: baseUrl.startsWith('https:'),
+      });
       contexts.push(context);
       await context.addInitScript(instrument);
       if (lacks.length > 0) await context.addInitScript(withoutDevices, lacks);
@@ -129,7 +136,7 @@ export const test = base.extend<{
       page.on('pageerror', (e) => consoleLines.push(`[${name}] page error: ${e.message}`));
       // `original`: the original demo's page instead of duet's, talking to this server.
       const url = original
-        ? `${await originalPageServer()}/${name}.html?server=${new URL(baseUrl).host}`
+        ? `${await originalPageServer()}/${name}.html?server=${new URL(BASE_URL).host}`
         : `${baseUrl}/webrtc/${name}.html`;
       if (original) page.on('dialog', (dialog) => dialog.accept());
       if (beforeGoto) await beforeGoto(page);

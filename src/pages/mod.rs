@@ -4,4 +4,4 @@ mod call;
 mod home;
 
 pub use call::CallPage;
-pub use home::HomePage;
+pub use home::{HomePage, LAN_QR_PATH, LanLink};

@@ -1,11 +1,14 @@
-//! The HTTP surface: the pages Leptos renders, the static site, and `/webrtc/{name}`, the
-//! original's URL that is both the call page (`NAME.html`) and the signaling socket (`NAME`).
+//! The HTTP surface: the pages Leptos renders, the static site, `/webrtc/{name}`, the
+//! original's URL that is both the call page (`NAME.html`) and the signaling socket (`NAME`),
+//! and `/lan.svg`, the QR code of the LAN URL on the home page.
 
 use super::hub::Hub;
+use super::lan::{self, Lan};
 use super::settings::Settings;
 use super::socket::handle_socket;
 use super::store::{Store, StoreError};
 use crate::app::{App, shell};
+use crate::pages::LAN_QR_PATH;
 use crate::protocol::UserName;
 use crate::text;
 use axum::Router;
@@ -25,19 +28,38 @@ const WEBRTC_ROUTE: &str = "/webrtc/{segment}";
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub hub: Arc<Hub>,
+    pub lan: Arc<Lan>,
 }
 
 /// The whole application, with its chat database opened (and migrated) under the data
-/// directory. `main` serves it; the integration tests serve it on port 0.
+/// directory, for a server listening on `settings.site_addr` and showing no certificate
+/// fingerprint, as most integration tests run it. `main` uses [`app`].
 pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Router, StoreError> {
+    let lan = Lan::new(
+        settings.scheme(),
+        settings.site_addr,
+        &lan::addresses(),
+        None,
+    );
+    app(settings, leptos_options, lan)
+}
+
+/// [`router`] for a server that `lan` describes (its real address, TLS fingerprint).
+pub fn app(
+    settings: Settings,
+    leptos_options: LeptosOptions,
+    lan: Lan,
+) -> Result<Router, StoreError> {
     let store = Store::open(&settings.database())?;
     let state = AppState {
         leptos_options,
         hub: Hub::new(Arc::new(settings), store),
+        lan: Arc::new(lan),
     };
     let routes = generate_route_list_with_exclusions(App, Some(vec![WEBRTC_ROUTE.to_owned()]));
     let router = Router::new()
         .route(WEBRTC_ROUTE, get(webrtc))
+        .route(LAN_QR_PATH, get(lan::lan_qr))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -64,6 +64,14 @@ pub struct Settings {
     pub chat_rate_per_sec: u32,
     /// ... and at once after a pause.
     pub chat_burst: u32,
+    /// Serve HTTPS (and the socket as `wss`) instead of plain HTTP. `DUET_TLS`, or the
+    /// `--tls` flag, switch it on.
+    pub tls: bool,
+    /// The certificate chain (PEM) to serve, e.g. Let's Encrypt's `fullchain.pem`. Without
+    /// it duet makes a self-signed certificate and keeps it in [`Settings::data_dir`].
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of [`Settings::tls_cert`], e.g. `privkey.pem`.
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -89,6 +97,9 @@ impl Default for Settings {
             max_chat_chars: 4000,
             chat_rate_per_sec: 20,
             chat_burst: 40,
+            tls: false,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -107,10 +118,12 @@ pub enum SettingsError {
     Addr { var: &'static str, value: String },
     #[error("{var}={value:?} is not an IP address")]
     Ip { var: &'static str, value: String },
-    #[error("{var}={value:?} is neither true nor false")]
-    Bool { var: &'static str, value: String },
     #[error("{0} must be at least 1")]
     Zero(&'static str),
+    #[error("{var}={value:?} is neither on (1, true, on, yes) nor off (0, false, off, no)")]
+    Switch { var: &'static str, value: String },
+    #[error("tls_cert and tls_key go together: {0} is set, the other is not")]
+    HalfCertificate(&'static str),
 }
 
 impl Settings {
@@ -205,10 +218,10 @@ impl Settings {
         }
         if let Some(value) = env("DUET_TURN_ALLOW_PRIVATE") {
             settings.turn_allow_private = match value.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "yes" => true,
-                "0" | "false" | "no" | "" => false,
+                "1" | "true" | "on" | "yes" => true,
+                "0" | "false" | "off" | "no" | "" => false,
                 _ => {
-                    return Err(SettingsError::Bool {
+                    return Err(SettingsError::Switch {
                         var: "DUET_TURN_ALLOW_PRIVATE",
                         value,
                     });
@@ -222,6 +235,34 @@ impl Settings {
         )?;
         if let Some(dir) = env("DUET_DATA_DIR") {
             settings.data_dir = PathBuf::from(dir);
+        }
+        if let Some(value) = env("DUET_TLS") {
+            settings.tls = match value.trim().to_ascii_lowercase().as_str() {
+                // What config takes for a boolean in the file, too.
+                "1" | "true" | "on" | "yes" => true,
+                "0" | "false" | "off" | "no" | "" => false,
+                _ => {
+                    return Err(SettingsError::Switch {
+                        var: "DUET_TLS",
+                        value,
+                    });
+                }
+            };
+        }
+        if let Some(path) = env("DUET_TLS_CERT") {
+            settings.tls_cert = Some(PathBuf::from(path));
+        }
+        if let Some(path) = env("DUET_TLS_KEY") {
+            settings.tls_key = Some(PathBuf::from(path));
+        }
+        // An empty value (`tls_cert = ""`, `DUET_TLS_CERT=`) means none, so a variable can
+        // switch off a path the file sets.
+        settings.tls_cert = settings.tls_cert.filter(|p| !p.as_os_str().is_empty());
+        settings.tls_key = settings.tls_key.filter(|p| !p.as_os_str().is_empty());
+        match (&settings.tls_cert, &settings.tls_key) {
+            (Some(_), None) => return Err(SettingsError::HalfCertificate("tls_cert")),
+            (None, Some(_)) => return Err(SettingsError::HalfCertificate("tls_key")),
+            _ => {}
         }
         if let Some(json) = env("DUET_ICE_SERVERS") {
             settings.ice_servers =
@@ -273,6 +314,11 @@ impl Settings {
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("duet.sqlite3")
     }
+
+    /// `https` with TLS on, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls { "https" } else { "http" }
+    }
 }
 
 fn override_number<T: std::str::FromStr>(
@@ -298,7 +344,10 @@ mod tests {
     fn load(toml: &str, vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         let dir = std::env::temp_dir().join(format!("duet-settings-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{}.toml", toml.len()));
+        // Named by content: tests run in parallel, and two files of one name would race.
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(toml, &mut hasher);
+        let path = dir.join(format!("{:x}.toml", std::hash::Hasher::finish(&hasher)));
         std::fs::write(&path, toml).unwrap();
         let vars: HashMap<String, String> = vars
             .iter()
@@ -321,6 +370,9 @@ mod tests {
         assert_eq!(shipped.grace_secs, 20);
         assert_eq!(shipped.chat_rate_per_sec, defaults.chat_rate_per_sec);
         assert_eq!(shipped.chat_burst, defaults.chat_burst);
+        assert!(!shipped.tls, "plain HTTP unless asked");
+        assert_eq!(shipped.tls_cert, None);
+        assert_eq!(shipped.tls_key, None);
         assert_eq!(shipped.turn_listen, None);
         assert_eq!(shipped.turn_realm, defaults.turn_realm);
         assert!(!shipped.turn_allow_private);
@@ -369,6 +421,66 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn tls_from_file_then_environment() {
+        let s = load(
+            "tls = true\ntls_cert = \"/etc/le/fullchain.pem\"\ntls_key = \"/etc/le/privkey.pem\"\n",
+            &[],
+        )
+        .unwrap();
+        assert!(s.tls);
+        assert_eq!(s.scheme(), "https");
+        assert_eq!(
+            s.tls_cert.as_deref(),
+            Some(Path::new("/etc/le/fullchain.pem"))
+        );
+        assert_eq!(s.tls_key.as_deref(), Some(Path::new("/etc/le/privkey.pem")));
+
+        let s = load(
+            "tls = true\ntls_cert = \"a.pem\"\ntls_key = \"b.pem\"\n",
+            &[
+                ("DUET_TLS", "0"),
+                ("DUET_TLS_CERT", ""),
+                ("DUET_TLS_KEY", ""),
+            ],
+        )
+        .unwrap();
+        assert!(!s.tls);
+        assert_eq!(s.scheme(), "http");
+        assert_eq!((s.tls_cert, s.tls_key), (None, None));
+
+        for on in ["1", "true", "TRUE", " true ", "on", "yes"] {
+            assert!(load("", &[("DUET_TLS", on)]).unwrap().tls, "{on:?}");
+        }
+        let s = load(
+            "",
+            &[
+                ("DUET_TLS", "1"),
+                ("DUET_TLS_CERT", "c.pem"),
+                ("DUET_TLS_KEY", "k.pem"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.tls_cert.as_deref(), Some(Path::new("c.pem")));
+        assert_eq!(s.tls_key.as_deref(), Some(Path::new("k.pem")));
+    }
+
+    #[test]
+    fn bad_tls_values_are_named() {
+        let err = load("", &[("DUET_TLS", "yes please")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("DUET_TLS"), "{err}");
+        let err = load("tls = \"maybe\"\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("tls"), "{err}");
+        let err = load("tls_cert = \"c.pem\"\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("tls_cert") && err.contains("tls_key"), "{err}");
+        let err = load("", &[("DUET_TLS_KEY", "k.pem")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tls_key is set"), "{err}");
     }
 
     #[test]

@@ -150,14 +150,7 @@ impl Client {
     /// reading anything from it.
     pub async fn open_resuming(addr: SocketAddr, name: &str, resume: &str) -> Client {
         let url = format!("{}?resume={resume}", socket_url(addr, name));
-        let (ws, _) = timeout(WAIT, tokio_tungstenite::connect_async(&url))
-            .await
-            .unwrap_or_else(|_| panic!("{name}: connecting timed out"))
-            .unwrap_or_else(|e| panic!("{name}: connecting to {url} failed: {e}"));
-        Client {
-            name: name.to_owned(),
-            ws,
-        }
+        Client::open_url(name, &url, WAIT).await
     }
 
     /// Opens `name`'s socket without reading anything from it.
@@ -167,8 +160,11 @@ impl Client {
 
     /// [`Client::open`] within `wait` (a loaded server may need longer than [`WAIT`]).
     pub async fn open_within(addr: SocketAddr, name: &str, wait: Duration) -> Client {
-        let url = socket_url(addr, name);
-        let (ws, _) = timeout(wait, tokio_tungstenite::connect_async(&url))
+        Client::open_url(name, &socket_url(addr, name), wait).await
+    }
+
+    async fn open_url(name: &str, url: &str, wait: Duration) -> Client {
+        let (ws, _) = timeout(wait, tokio_tungstenite::connect_async(url))
             .await
             .unwrap_or_else(|_| panic!("{name}: connecting timed out after {wait:?}"))
             .unwrap_or_else(|e| panic!("{name}: connecting to {url} failed: {e}"));
