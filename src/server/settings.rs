@@ -193,26 +193,18 @@ impl Settings {
                 .map(str::to_owned)
                 .collect();
         }
-        if let Some(value) = env("DUET_TURN_LISTEN") {
-            settings.turn_listen = if value.trim().is_empty() {
-                None
-            } else {
-                Some(value.trim().parse().map_err(|_| SettingsError::Addr {
-                    var: "DUET_TURN_LISTEN",
-                    value,
-                })?)
-            };
-        }
-        if let Some(value) = env("DUET_TURN_RELAY_IP") {
-            settings.turn_relay_ip = if value.trim().is_empty() {
-                None
-            } else {
-                Some(value.trim().parse().map_err(|_| SettingsError::Ip {
-                    var: "DUET_TURN_RELAY_IP",
-                    value,
-                })?)
-            };
-        }
+        override_optional(
+            &env,
+            "DUET_TURN_LISTEN",
+            &mut settings.turn_listen,
+            |var, value| SettingsError::Addr { var, value },
+        )?;
+        override_optional(
+            &env,
+            "DUET_TURN_RELAY_IP",
+            &mut settings.turn_relay_ip,
+            |var, value| SettingsError::Ip { var, value },
+        )?;
         if let Some(realm) = env("DUET_TURN_REALM") {
             settings.turn_realm = realm;
         }
@@ -319,6 +311,25 @@ impl Settings {
     pub fn scheme(&self) -> &'static str {
         if self.tls { "https" } else { "http" }
     }
+}
+
+/// Sets `slot` from `var` if it is set: empty clears it, anything else must parse (`bad`
+/// names the error).
+fn override_optional<T: std::str::FromStr>(
+    env: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    slot: &mut Option<T>,
+    bad: impl FnOnce(&'static str, String) -> SettingsError,
+) -> Result<(), SettingsError> {
+    if let Some(value) = env(var) {
+        let trimmed = value.trim();
+        *slot = if trimmed.is_empty() {
+            None
+        } else {
+            Some(trimmed.parse().map_err(|_| bad(var, value.clone()))?)
+        };
+    }
+    Ok(())
 }
 
 fn override_number<T: std::str::FromStr>(
