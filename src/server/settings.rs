@@ -208,18 +208,11 @@ impl Settings {
         if let Some(realm) = env("DUET_TURN_REALM") {
             settings.turn_realm = realm;
         }
-        if let Some(value) = env("DUET_TURN_ALLOW_PRIVATE") {
-            settings.turn_allow_private = match value.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "on" | "yes" => true,
-                "0" | "false" | "off" | "no" | "" => false,
-                _ => {
-                    return Err(SettingsError::Switch {
-                        var: "DUET_TURN_ALLOW_PRIVATE",
-                        value,
-                    });
-                }
-            };
-        }
+        override_switch(
+            &env,
+            "DUET_TURN_ALLOW_PRIVATE",
+            &mut settings.turn_allow_private,
+        )?;
         override_number(
             &env,
             "DUET_TURN_MAX_ALLOCATIONS_PER_USER",
@@ -228,19 +221,7 @@ impl Settings {
         if let Some(dir) = env("DUET_DATA_DIR") {
             settings.data_dir = PathBuf::from(dir);
         }
-        if let Some(value) = env("DUET_TLS") {
-            settings.tls = match value.trim().to_ascii_lowercase().as_str() {
-                // What config takes for a boolean in the file, too.
-                "1" | "true" | "on" | "yes" => true,
-                "0" | "false" | "off" | "no" | "" => false,
-                _ => {
-                    return Err(SettingsError::Switch {
-                        var: "DUET_TLS",
-                        value,
-                    });
-                }
-            };
-        }
+        override_switch(&env, "DUET_TLS", &mut settings.tls)?;
         if let Some(path) = env("DUET_TLS_CERT") {
             settings.tls_cert = Some(PathBuf::from(path));
         }
@@ -311,6 +292,23 @@ impl Settings {
     pub fn scheme(&self) -> &'static str {
         if self.tls { "https" } else { "http" }
     }
+}
+
+/// Sets the on/off `slot` from `var` if it is set, taking the words config takes for a
+/// boolean in the file too (1/true/on/yes, 0/false/off/no; empty is off).
+fn override_switch(
+    env: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    slot: &mut bool,
+) -> Result<(), SettingsError> {
+    if let Some(value) = env(var) {
+        *slot = match value.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "on" | "yes" => true,
+            "0" | "false" | "off" | "no" | "" => false,
+            _ => return Err(SettingsError::Switch { var, value }),
+        };
+    }
+    Ok(())
 }
 
 /// Sets `slot` from `var` if it is set: empty clears it, anything else must parse (`bad`
