@@ -38,12 +38,32 @@ FRONT_TARGET_DIR := target/front
 # What the server needs at run time to find the site cargo-leptos wrote.
 SITE_ENV := LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=duet
 
-.PHONY: help setup toolchain e2e-setup release-setup run build release test fmt clippy unit e2e clean
+# The release build's site is kept apart from the dev build's (target/site), so `make run`
+# and `make test` never serve each other's files. Its WASM, JS and CSS are named after a
+# hash of their contents (browsers may cache them for a year) and come with brotli and
+# gzip copies (--precompress) that the server sends instead.
+RELEASE_SITE := LEPTOS_SITE_ROOT=target/site-release LEPTOS_HASH_FILES=true
+RELEASE_RUN_ENV := $(RELEASE_SITE) LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=duet
+# What cargo-leptos gives cargo for that release build (Project::to_envs, as above, with no
+# --cfg erase_components), so `cargo bench` reuses its server binary and dependencies.
+RELEASE_BUILD_ENV := \
+	$(RELEASE_SITE) \
+	LEPTOS_HASH_FILE_NAME=hash.txt \
+	LEPTOS_OUTPUT_NAME=duet \
+	LEPTOS_SITE_PKG_DIR=pkg \
+	LEPTOS_SITE_ADDR=127.0.0.1:3000 \
+	LEPTOS_RELOAD_PORT=3001 \
+	LEPTOS_LIB_DIR=. \
+	LEPTOS_BIN_DIR=. \
+	LEPTOS_JS_MINIFY=true
+
+.PHONY: help setup toolchain e2e-setup release-setup run build release bench test fmt clippy unit e2e clean
 
 help:
 	@echo 'make run        build a release and serve it (DUET_SITE_ADDR=host:port to move it,'
 	@echo '                DUET_TLS=1 for HTTPS)'
 	@echo 'make test       fmt, clippy (server and WASM), cargo test, dev build, Playwright'
+	@echo 'make bench      the benchmark suite on the release build; report in target/bench/'
 	@echo 'make e2e        dev build + Playwright only (ARGS=... goes to playwright test)'
 	@echo 'make setup      install the Rust toolchain, cargo-leptos and wasm-bindgen if missing'
 	@echo 'make clean      remove build output and test reports (keeps installed tools)'
@@ -67,10 +87,23 @@ release-setup: setup
 # --- run ---------------------------------------------------------------------
 
 release: release-setup
-	cargo leptos build --release
+	env $(RELEASE_SITE) cargo leptos build --release --precompress
 
 run: release
-	$(SITE_ENV) exec target/release/duet
+	env $(RELEASE_RUN_ENV) target/release/duet
+
+# --- bench -------------------------------------------------------------------
+
+# The benchmark suite against the release build: the browser half (Playwright, call set-up
+# and page load) writes target/bench/browser.json, then the server half (relay, idle
+# sockets, page weight) adds its figures and writes target/bench/report.md and report.json.
+# Fails if a budget is missed. Parameters: see benches/bench/main.rs and end2end/bench.config.ts.
+bench: release e2e-setup
+	rm -rf target/bench
+	mkdir -p target/bench
+	DUET_E2E_BINARY=target/release/duet DUET_BENCH_RUNS=$${DUET_BENCH_RUNS:-10} \
+		DUET_BENCH_OUT=../target/bench/browser.json scripts/e2e.sh -c bench.config.ts
+	env $(RELEASE_BUILD_ENV) cargo bench --features ssr --bench bench
 
 # --- test --------------------------------------------------------------------
 

@@ -10,7 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[ -x target/debug/duet ] || { echo "error: target/debug/duet is missing; run cargo leptos build" >&2; exit 1; }
+# The server binary the Playwright config starts: the dev build, or the release build for
+# the benchmarks (make bench).
+binary=${DUET_E2E_BINARY:-target/debug/duet}
+[ -x "$binary" ] || { echo "error: $binary is missing; build it first (make build, make release)" >&2; exit 1; }
 [ -d end2end/node_modules ] || { echo "error: end2end/node_modules is missing; run make e2e-setup" >&2; exit 1; }
 
 # Every run starts with an empty chat database (playwright.config.ts points the server here).

@@ -3,6 +3,9 @@
 //! microphone, `RTCPeerConnection`). Files under `server/` run only on the server, files
 //! under `client/` only in the browser; everything else runs on both.
 #![deny(unsafe_code)]
+// The call page's view type is deep: without erased component types (the release build)
+// computing its layout needs more than the default 128.
+#![recursion_limit = "256"]
 
 pub mod app;
 pub mod chat_view;

@@ -15,6 +15,13 @@ async fn main() -> std::process::ExitCode {
         )
         .init();
 
+    // Every socket is a file descriptor: the usual soft limit of 1 024 would turn people
+    // away long before memory or CPU run out. Up to the hard limit needs no privilege.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open-file limit"),
+        Err(err) => tracing::warn!("cannot raise the open-file limit: {err}"),
+    }
+
     // One flag, so no argument parser: everything else is a setting.
     let mut tls_flag = false;
     for arg in std::env::args().skip(1) {

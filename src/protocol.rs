@@ -625,18 +625,30 @@ impl DecodeError {
 
 /// Decodes one text frame, telling bad JSON, an unknown type and a malformed known type apart.
 pub fn decode(text: &str) -> Result<Message, DecodeError> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| DecodeError::BadJson(e.to_string()))?;
-    let kind = value
-        .get("type")
-        .and_then(|t| t.as_str())
-        .ok_or_else(|| DecodeError::BadJson("missing \"type\"".into()))?
-        .to_owned();
-    if !KNOWN_TYPES.contains(&kind.as_str()) {
-        return Err(DecodeError::UnknownType(kind));
+    // The type alone first, borrowed from the frame, so an unknown type is named as such;
+    // then the frame straight into its variant. (Going through serde_json::Value copied
+    // every frame, SDP and all, into a tree of maps first.)
+    #[derive(Deserialize)]
+    struct Kind<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: Option<std::borrow::Cow<'a, str>>,
     }
-    serde_json::from_value(value).map_err(|e| DecodeError::BadMessage {
-        kind,
+    let bad_json = |e: serde_json::Error| DecodeError::BadJson(e.to_string());
+    if !text.trim_start().starts_with('{') {
+        serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(bad_json)?;
+        return Err(DecodeError::BadJson("a message is a JSON object".into()));
+    }
+    let kind = match serde_json::from_str::<Kind>(text) {
+        Ok(Kind { kind: Some(kind) }) => kind,
+        Ok(Kind { kind: None }) => return Err(DecodeError::BadJson("missing \"type\"".into())),
+        // Not JSON, or a "type" that is not a string.
+        Err(e) => return Err(bad_json(e)),
+    };
+    if !KNOWN_TYPES.contains(&kind.as_ref()) {
+        return Err(DecodeError::UnknownType(kind.into_owned()));
+    }
+    serde_json::from_str(text).map_err(|e| DecodeError::BadMessage {
+        kind: kind.into_owned(),
         detail: e.to_string(),
     })
 }

@@ -232,7 +232,7 @@ impl Calls {
         let State::RingingIn { from: caller } = state else {
             return vec![no_call(callee, "call_back")];
         };
-        if let Some(refused) = misaddressed(callee, route, caller) {
+        if let Some(refused) = misaddressed(callee, route.to_user.as_deref(), caller) {
             return vec![refused];
         }
         if answer == ACCEPT {
@@ -282,7 +282,7 @@ impl Calls {
         let Some(other) = other_party(state).cloned() else {
             return vec![no_call(from, "hangup")];
         };
-        if let Some(refused) = misaddressed(from, route, &other) {
+        if let Some(refused) = misaddressed(from, route.to_user.as_deref(), &other) {
             return vec![refused];
         }
         self.set_idle(from);
@@ -315,17 +315,28 @@ impl Calls {
 
     /// `offer`, `answer` and `_ice` pass only to the other party of the sender's call.
     fn relay(&mut self, from: &UserName, state: &State, mut msg: Message) -> Vec<Effect> {
-        let State::InCall { with } = state else {
-            return vec![no_call(from, msg.kind())];
+        let with = match relay_target(from, state, msg.kind(), msg.route().to_user.as_deref()) {
+            Ok(with) => with.clone(),
+            Err(refused) => return vec![refused],
         };
-        if let Some(refused) = misaddressed(from, msg.route(), with) {
-            return vec![refused];
-        }
         *msg.route_mut() = Route::new(from.as_str(), with.as_str());
-        vec![Effect::Send {
-            to: with.clone(),
-            msg,
-        }]
+        vec![Effect::Send { to: with, msg }]
+    }
+
+    /// Who a `kind` frame (offer, answer, _ice) from `from`, addressed to `to_user`, goes
+    /// to: the other party of their call. Otherwise the error for the sender. The hub's
+    /// fast path for these frames (`relay.rs`) asks this instead of [`Calls::handle`].
+    pub fn relay_to(
+        &self,
+        from: &UserName,
+        kind: &str,
+        to_user: Option<&str>,
+    ) -> Result<&UserName, Effect> {
+        match self.users.get(from) {
+            Some(state) => relay_target(from, state, kind, to_user),
+            // Not online: the handler only feeds frames of joined users.
+            None => Err(no_call(from, kind)),
+        }
     }
 
     fn set_idle(&mut self, name: &UserName) {
@@ -345,10 +356,26 @@ fn other_party(state: &State) -> Option<&UserName> {
     }
 }
 
+/// The other party of `from`'s call, if a relayed frame may go to them.
+fn relay_target<'s>(
+    from: &UserName,
+    state: &'s State,
+    kind: &str,
+    to_user: Option<&str>,
+) -> Result<&'s UserName, Effect> {
+    let State::InCall { with } = state else {
+        return Err(no_call(from, kind));
+    };
+    match misaddressed(from, to_user, with) {
+        Some(refused) => Err(refused),
+        None => Ok(with),
+    }
+}
+
 /// Refuses a frame whose `toUser` names someone other than `other`, the sender's party.
 /// No `toUser` is fine: the original server printed frames without one.
-fn misaddressed(from: &UserName, route: &Route, other: &UserName) -> Option<Effect> {
-    let to = route.to_user.as_deref()?;
+fn misaddressed(from: &UserName, to_user: Option<&str>, other: &UserName) -> Option<Effect> {
+    let to = to_user?;
     (to != other.as_str()).then(|| {
         let why = format!("your call is with {other}, not {to}");
         error(from, ErrorCode::WrongPeer, why)

@@ -3,6 +3,7 @@
 //! machine's [`Effect`]s and tells chat pages when someone's presence changes.
 
 use super::call::{Calls, Effect, NameInUse, RingId, State};
+use super::relay::RelayFrame;
 use super::settings::Settings;
 use super::store::Store;
 use crate::protocol::{Message, Presence, PresenceEntry, Reason, Route, SYSTEM_USER, UserName};
@@ -205,14 +206,18 @@ impl Hub {
     /// Queues a call frame for `to`, or holds it while they are away: their page needs the
     /// other side's ICE candidates and hang-up when it comes back. At most a queue's worth
     /// is held; a call that says more than that while one side is away is beyond saving.
-    fn deliver_call(&self, inner: &mut Inner, to: &UserName, msg: &Message) {
-        let Some(peer) = inner.peers.get_mut(to) else {
-            return;
-        };
-        if peer.queue.is_some() {
-            queue(peer, to, msg.to_json());
-        } else if peer.held.len() + 1 < self.settings.send_queue {
-            peer.held.push(msg.to_json());
+    fn deliver_call(&self, inner: &mut Inner, to: &UserName, text: String) {
+        hold_or_queue(&mut inner.peers, to, text, self.settings.send_queue);
+    }
+
+    /// An offer, answer or ICE candidate from `from`: to the other party of their call,
+    /// as `frame` is, or refused. Nothing about the call changes, so no presence either.
+    pub fn relay(self: &Arc<Self>, from: &UserName, frame: &RelayFrame) {
+        let mut inner = self.lock();
+        let Inner { calls, peers, .. } = &mut *inner;
+        match calls.relay_to(from, frame.kind(), frame.to_user()) {
+            Ok(to) => hold_or_queue(peers, to, frame.text(from, to), self.settings.send_queue),
+            Err(refused) => self.apply(&mut inner, None, vec![refused]),
         }
     }
 
@@ -296,7 +301,7 @@ impl Hub {
         for effect in effects {
             match effect {
                 Effect::Send { to, msg } => {
-                    self.deliver_call(inner, &to, &msg);
+                    self.deliver_call(inner, &to, msg.to_json());
                     touched.insert(to);
                 }
                 Effect::Missed {
@@ -412,6 +417,18 @@ fn new_token() -> String {
         bytes = nanos.to_le_bytes();
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// [`Hub::deliver_call`], for callers that hold the peers apart from the rest of `Inner`.
+fn hold_or_queue(peers: &mut HashMap<UserName, Peer>, to: &UserName, text: String, cap: usize) {
+    let Some(peer) = peers.get_mut(to) else {
+        return;
+    };
+    if peer.queue.is_some() {
+        queue(peer, to, text);
+    } else if peer.held.len() + 1 < cap {
+        peer.held.push(text);
+    }
 }
 
 fn queue(peer: &Peer, to: &UserName, text: String) {

@@ -2,6 +2,7 @@
 //! original's URL that is both the call page (`NAME.html`) and the signaling socket (`NAME`),
 //! and `/lan.svg`, the QR code of the LAN URL on the home page.
 
+use super::assets;
 use super::hub::Hub;
 use super::lan::{self, Lan};
 use super::settings::Settings;
@@ -56,6 +57,8 @@ pub fn app(
         hub: Hub::new(Arc::new(settings), store),
         lan: Arc::new(lan),
     };
+    let hashed = assets::Hashed::of(&state.leptos_options);
+    let pkg_prefix: Arc<str> = format!("/{}/", state.leptos_options.site_pkg_dir).into();
     let routes = generate_route_list_with_exclusions(App, Some(vec![WEBRTC_ROUTE.to_owned()]));
     let router = Router::new()
         .route(WEBRTC_ROUTE, get(webrtc))
@@ -65,9 +68,18 @@ pub fn app(
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            assets::cache_control(hashed.clone(), pkg_prefix.clone(), req, next)
+        }))
         .with_state(state);
     Ok(router)
 }
+
+/// What each socket reserves for reading. tungstenite's default, 128 KiB, is for bulk
+/// transfer; a signaling socket gets a few hundred bytes at a time, and an idle one nothing.
+/// Larger frames still arrive whole (the buffer grows for them), just in more reads.
+/// With the default an idle socket cost the server about 136 KiB; the budget is 10.
+const READ_BUFFER: usize = 4 * 1024;
 
 /// `/webrtc/NAME` is NAME's signaling socket and `/webrtc/NAME.html` NAME's call page.
 /// A WebSocket upgrade always means the socket, so a user named `x.html` still gets one.
@@ -104,6 +116,7 @@ async fn webrtc(
     let hub = state.hub.clone();
     let limit = hub.settings().max_message_bytes;
     upgrade
+        .read_buffer_size(READ_BUFFER)
         .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| handle_socket(socket, hub, name, resume))

@@ -4,6 +4,7 @@
 use super::chat::{self, Limiter};
 use super::hub::{Ending, Hub, Outgoing};
 use super::ice;
+use super::relay::RelayFrame;
 use super::settings::SILENT_BEATS;
 use crate::protocol::{self, ErrorCode, Message, Route, SYSTEM_USER, UserName, close};
 use crate::text::NAME_IN_USE;
@@ -104,12 +105,14 @@ async fn receive_loop(
     let mut heartbeat = tokio::time::interval_at(Instant::now() + beat, beat);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     // Fresh TURN credentials halfway through the life of the last ones (if there are any).
-    let refresh = settings.turn_refresh();
-    let every = refresh.unwrap_or(Duration::from_secs(86_400));
-    let mut renew = tokio::time::interval_at(Instant::now() + every, every);
+    let mut renew = settings
+        .turn_refresh()
+        .map(|every| tokio::time::interval_at(Instant::now() + every, every));
     let mut heard = Instant::now();
     loop {
         let frame = tokio::select! {
+            // In this order: frames first, no random draw per frame.
+            biased;
             frame = stream.next() => match frame {
                 Some(frame) => frame,
                 None => return Ending::Lost,
@@ -123,7 +126,7 @@ async fn receive_loop(
                 let _ = closer.try_send(Outgoing::Ping);
                 continue;
             }
-            _ = renew.tick(), if refresh.is_some() => {
+            _ = tick(&mut renew), if renew.is_some() => {
                 let fresh = Message::IceServers {
                     route: Route::new(SYSTEM_USER, name.as_str()),
                     ice_servers: ice::ice_servers_for(settings, name),
@@ -134,14 +137,20 @@ async fn receive_loop(
         };
         heard = Instant::now();
         match frame {
-            Ok(Frame::Text(text)) => match protocol::decode(&text) {
-                Ok(msg) if msg.is_chat_request() => chat.handle(msg).await,
-                Ok(msg) => hub.handle(name, msg),
-                Err(err) => {
-                    // Logged without the frame: it may hold someone's SDP.
-                    tracing::debug!(user = %name, code = ?err.code(), bytes = text.len(), "refused a frame");
-                    hub.notify(name, &Message::error(name, err.code(), err.to_string()));
-                }
+            // Most frames in a call are relayed without being rebuilt (see relay.rs).
+            Ok(Frame::Text(text)) => match RelayFrame::parse(&text) {
+                Some(frame) => hub.relay(name, &frame),
+                None => match protocol::decode(&text) {
+                    // Boxed: its state (database round trips) would otherwise sit inside
+                    // every socket's task, idle or not, for the socket's whole life.
+                    Ok(msg) if msg.is_chat_request() => Box::pin(chat.handle(msg)).await,
+                    Ok(msg) => hub.handle(name, msg),
+                    Err(err) => {
+                        // Logged without the frame: it may hold someone's SDP.
+                        tracing::debug!(user = %name, code = ?err.code(), bytes = text.len(), "refused a frame");
+                        hub.notify(name, &Message::error(name, err.code(), err.to_string()));
+                    }
+                },
             },
             Ok(Frame::Binary(bytes)) => {
                 tracing::debug!(user = %name, bytes = bytes.len(), "refused a binary frame");
@@ -168,6 +177,16 @@ async fn receive_loop(
                 return Ending::Lost;
             }
         }
+    }
+}
+
+/// The next tick of an interval that may not exist (then never).
+async fn tick(interval: &mut Option<tokio::time::Interval>) {
+    match interval {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
     }
 }
 

@@ -1,0 +1,269 @@
+//! duet's benchmark suite, server half: signaling relay throughput and latency against a
+//! baseline relay, idle connections held, and page weight; it then adds the browser half's
+//! figures (`end2end/bench/`) and writes the report with its budgets.
+//!
+//! `make bench` runs it as `cargo bench` (cargo passes `--bench`): the full suite against
+//! the release binary, report in `target/bench/`, exit status 1 if a budget is missed.
+//! `cargo test` runs it with tiny parameters and no budgets (a smoke run, so it cannot rot).
+//!
+//! Full-run parameters: DUET_BENCH_PAIRS (50), DUET_BENCH_SECS (12 s measured per frame
+//! kind and server, in two runs after 1 s of warm-up each), DUET_BENCH_IDLE (10 000
+//! sockets), LEPTOS_SITE_ROOT (the site to weigh: target/site).
+
+mod baseline;
+mod idle;
+mod load;
+mod report;
+mod server;
+mod weight;
+
+use load::Kind;
+use report::{Bound, Budget, Report, median};
+use serde_json::{Value, json};
+use server::Server;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+struct Params {
+    pairs: usize,
+    warmup: Duration,
+    measure: Duration,
+    idle: usize,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == server::SERVE_BASELINE) {
+        return baseline::serve();
+    }
+    // 10 000 sockets need more than the usual 1 024 descriptors (the server raises its own).
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        eprintln!("bench: cannot raise the open-file limit: {e}");
+    }
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    if args.iter().any(|a| a == "--bench") {
+        runtime.block_on(full())
+    } else {
+        runtime.block_on(smoke());
+        ExitCode::SUCCESS
+    }
+}
+
+fn env_number(key: &str, default: u64) -> u64 {
+    match std::env::var(key) {
+        Ok(v) => v.parse().unwrap_or_else(|_| panic!("{key}={v:?} is not a whole number")),
+        Err(_) => default,
+    }
+}
+
+async fn full() -> ExitCode {
+    let params = Params {
+        pairs: env_number("DUET_BENCH_PAIRS", 50) as usize,
+        warmup: Duration::from_secs(1),
+        measure: Duration::from_secs(env_number("DUET_BENCH_SECS", 12)),
+        idle: env_number("DUET_BENCH_IDLE", 10_000) as usize,
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = root.join("target/bench");
+    let site = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
+    let pkg = root.join(site).join("pkg");
+    let browser = std::fs::read_to_string(out.join("browser.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok());
+    let report = match suite(&params, &pkg, browser).await {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = write(&report, &out) {
+        eprintln!("bench: {e}");
+        return ExitCode::FAILURE;
+    }
+    println!("{}", report.markdown());
+    println!("written to {}", out.join("report.md").display());
+    if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// Runs the server half with `params` and adds `browser` (the Playwright figures).
+async fn suite(params: &Params, pkg: &Path, browser: Option<Value>) -> Result<Report, String> {
+    let mut sections = serde_json::Map::new();
+    let relay = relay(params).await?;
+    eprintln!("bench: relay done");
+    let idle = {
+        let data = scratch()?;
+        let duet = Server::duet(data.path())?;
+        idle::run(&duet, params.idle).await?
+    };
+    eprintln!("bench: {} idle sockets done", params.idle);
+    let weight = weight::measure(pkg)?;
+
+    let case = |kind: Kind| relay.iter().find(|c| c["frame"] == kind.name()).cloned();
+    let ratio = |kind: Kind, key: &str| case(kind).and_then(|c| c[key].as_f64());
+    let browser = browser.map(browser_figures);
+    let from_browser = |path: &[&str]| {
+        let mut v = browser.as_ref()?;
+        for key in path {
+            v = v.get(key)?;
+        }
+        v.as_f64()
+    };
+    let budgets = vec![
+        Budget { what: "relay _ice throughput, duet ÷ baseline", value: ratio(Kind::Ice, "throughput_ratio"), unit: "×", bound: Bound::AtLeast(0.9) },
+        Budget { what: "relay _ice p99 latency, duet ÷ baseline", value: ratio(Kind::Ice, "p99_ratio"), unit: "×", bound: Bound::AtMost(1.2) },
+        Budget { what: "relay offer throughput, duet ÷ baseline", value: ratio(Kind::Offer, "throughput_ratio"), unit: "×", bound: Bound::AtLeast(0.9) },
+        Budget { what: "relay offer p99 latency, duet ÷ baseline", value: ratio(Kind::Offer, "p99_ratio"), unit: "×", bound: Bound::AtMost(1.2) },
+        Budget { what: "server memory per idle connection", value: Some(idle.kib_per_connection), unit: "KiB", bound: Bound::AtMost(10.0) },
+        Budget { what: "page weight, WASM + JS + CSS, brotli", value: Some(weight.brotli as f64 / 1000.0), unit: "KB", bound: Bound::AtMost(200.0) },
+        Budget { what: "call set-up, Accept → first remote frame, ÷ in-page floor", value: from_browser(&["call_setup", "ratio"]), unit: "×", bound: Bound::AtMost(1.3) },
+        Budget { what: "page load, navigation → hydrated and signed in, median", value: from_browser(&["page_load", "median_ms"]), unit: "ms", bound: Bound::AtMost(300.0) },
+    ];
+    sections.insert(
+        "relay".into(),
+        json!({"pairs": params.pairs, "warmup_secs": params.warmup.as_secs_f64(), "measure_secs": params.measure.as_secs_f64(), "cases": relay}),
+    );
+    sections.insert("idle".into(), json!(idle));
+    sections.insert("weight".into(), json!(weight));
+    if let Some(browser) = browser {
+        sections.insert("browser".into(), browser);
+    }
+    Ok(Report {
+        date: report::date(),
+        machine: report::machine(),
+        sections: Value::Object(sections),
+        budgets,
+    })
+}
+
+/// Both frame kinds through the baseline and through duet, one server process each. Each
+/// gets half its time in two runs, in the order baseline, duet, duet, baseline, so what
+/// drifts on a busy machine (a neighbour, a warming cache) weighs on both alike.
+async fn relay(params: &Params) -> Result<Vec<Value>, String> {
+    let data = scratch()?;
+    let duet = Server::duet(data.path())?;
+    let baseline = Server::baseline()?;
+    let half = params.measure / 2;
+    let mut cases = Vec::new();
+    for kind in [Kind::Ice, Kind::Offer] {
+        let (mut base, mut ours) = (load::Samples::default(), load::Samples::default());
+        for (round, is_duet) in [false, true, true, false].into_iter().enumerate() {
+            let (server, into) = if is_duet { (&duet, &mut ours) } else { (&baseline, &mut base) };
+            let prefix = format!("{}{round}", kind.name().trim_start_matches('_'));
+            let run = load::run(server, &prefix, params.pairs, kind, params.warmup, half);
+            into.add(run.await.map_err(|e| format!("{}, round {round}: {e}", kind.name()))?);
+        }
+        let (base, ours) = (base.figures()?, ours.figures()?);
+        cases.push(json!({
+            "frame": kind.name(),
+            "bytes": kind.frame("c0", "e0", 0).len(),
+            "throughput_ratio": ours.msgs_per_sec / base.msgs_per_sec,
+            "p99_ratio": f64::from(ours.p99_us) / f64::from(base.p99_us.max(1)),
+            "baseline": base,
+            "duet": ours,
+        }));
+    }
+    Ok(cases)
+}
+
+/// Adds the medians and the ratio to the Playwright half's raw figures.
+fn browser_figures(mut browser: Value) -> Value {
+    let numbers = |v: &Value| -> Vec<f64> {
+        v.as_array().into_iter().flatten().filter_map(Value::as_f64).collect()
+    };
+    let floor = median(&numbers(&browser["call_setup"]["floor_ms"]));
+    let duet = median(&numbers(&browser["call_setup"]["duet_ms"]));
+    if let Some(setup) = browser.get_mut("call_setup").and_then(Value::as_object_mut) {
+        setup.insert("floor_median_ms".into(), json!(floor));
+        setup.insert("duet_median_ms".into(), json!(duet));
+        let ratio = floor.zip(duet).map(|(f, d)| d / f);
+        setup.insert("ratio".into(), json!(ratio));
+    }
+    let load = median(&numbers(&browser["page_load"]["ms"]));
+    if let Some(page) = browser.get_mut("page_load").and_then(Value::as_object_mut) {
+        page.insert("median_ms".into(), json!(load));
+    }
+    browser
+}
+
+fn write(report: &Report, out: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let files = [
+        ("report.md", report.markdown()),
+        ("report.json", serde_json::to_string_pretty(&report.json()).expect("JSON")),
+    ];
+    for (name, text) in files {
+        let path = out.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// A fresh directory under cargo's scratch directory for benchmarks (`target/tmp`).
+fn scratch() -> Result<tempfile::TempDir, String> {
+    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).map_err(|e| format!("a scratch directory: {e}"))
+}
+
+/// Every benchmark with tiny parameters, the report written to a scratch directory; each
+/// figure must be there and make sense. Budgets are not checked: a debug build on a busy
+/// machine says nothing about them.
+async fn smoke() {
+    let params = Params {
+        pairs: 2,
+        warmup: Duration::from_millis(100),
+        measure: Duration::from_millis(400),
+        idle: 20,
+    };
+    let pkg = fake_pkg();
+    let browser = json!({
+        "call_setup": {"floor_ms": [100.0, 120.0, 110.0], "duet_ms": [130.0, 125.0, 140.0]},
+        "page_load": {"ms": [90.0, 80.0, 100.0, 70.0]},
+    });
+    let report = suite(&params, &pkg, Some(browser)).await.expect("the suite runs");
+    let figures = &report.sections;
+    for case in figures["relay"]["cases"].as_array().expect("relay cases") {
+        for server in ["baseline", "duet"] {
+            let f = &case[server];
+            assert!(f["messages"].as_u64() > Some(0), "{server} relayed {}: {f}", case["frame"]);
+            assert!(f["p50_us"].as_u64() <= f["max_us"].as_u64(), "{f}");
+        }
+        assert!(case["throughput_ratio"].as_f64().is_some_and(f64::is_finite), "{case}");
+    }
+    assert_eq!(figures["relay"]["cases"].as_array().map(Vec::len), Some(2));
+    let offer = Kind::Offer.frame("c0", "e0", 0);
+    assert!(offer.len() > 5000 && load::sdp(0).len() == 5000, "a 5 KB SDP");
+    assert!(figures["idle"]["rss_after_kib"].as_u64() > Some(0), "{}", figures["idle"]);
+    assert_eq!(figures["idle"]["connections"], 20);
+    assert_eq!(figures["weight"]["raw"], 1000 + 100);
+    assert_eq!(figures["weight"]["brotli"], 300 + 30);
+    assert_eq!(figures["browser"]["call_setup"]["floor_median_ms"], 110.0);
+    assert_eq!(figures["browser"]["page_load"]["median_ms"], 80.0);
+    let ratio = figures["browser"]["call_setup"]["ratio"].as_f64().expect("a ratio");
+    assert!((ratio - 130.0 / 110.0).abs() < 1e-9, "{ratio}");
+    let md = report.markdown();
+    let lines = md.lines().filter(|l| l.starts_with("PASS") || l.starts_with("FAIL"));
+    assert_eq!(lines.count(), report.budgets.len(), "a pass/fail line per budget:\n{md}");
+    assert_eq!(report.budgets.len(), 8);
+    let dir = scratch().expect("scratch");
+    write(&report, dir.path()).expect("the report is written");
+    let json: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("report.json")).expect("report.json"),
+    )
+    .expect("valid JSON");
+    assert_eq!(json["budgets"].as_array().map(Vec::len), Some(8));
+    println!("bench smoke run: ok\n{md}");
+}
+
+/// A site package directory with one WASM and one CSS file and their compressed copies.
+fn fake_pkg() -> PathBuf {
+    let dir = scratch().expect("scratch").keep();
+    let files = [("duet.abc.wasm", 1000, 500, 300), ("duet.abc.css", 100, 50, 30)];
+    for (name, raw, gzip, brotli) in files {
+        for (ext, size) in [("", raw), (".gz", gzip), (".br", brotli)] {
+            std::fs::write(dir.join(format!("{name}{ext}")), vec![b'x'; size]).expect("write");
+        }
+    }
+    std::fs::write(dir.join("duet.d.ts"), "not weighed").expect("write");
+    dir
+}

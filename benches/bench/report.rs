@@ -1,0 +1,179 @@
+//! The report: every figure, the budgets as pass/fail lines, written as Markdown for people
+//! (`target/bench/report.md`) and JSON for tools (`report.json`). The browser figures come
+//! from the Playwright half of the suite (`end2end/bench/`), which writes `browser.json`.
+
+use serde_json::{Value, json};
+use std::fmt::Write;
+
+/// One budget: a measured figure and the bound the issue set for it.
+pub struct Budget {
+    pub what: &'static str,
+    pub value: Option<f64>,
+    pub unit: &'static str,
+    pub bound: Bound,
+}
+
+#[derive(Clone, Copy)]
+pub enum Bound {
+    AtLeast(f64),
+    AtMost(f64),
+}
+
+impl Budget {
+    /// Not measured counts as failed.
+    pub fn pass(&self) -> bool {
+        match (self.value, self.bound) {
+            (Some(v), Bound::AtLeast(b)) => v >= b,
+            (Some(v), Bound::AtMost(b)) => v <= b,
+            (None, _) => false,
+        }
+    }
+
+    fn line(&self) -> String {
+        let (sign, bound) = match self.bound {
+            Bound::AtLeast(b) => ("≥", b),
+            Bound::AtMost(b) => ("≤", b),
+        };
+        let value = match self.value {
+            Some(v) => format!("{v:.2} {}", self.unit),
+            None => "not measured".to_owned(),
+        };
+        let verdict = if self.pass() { "PASS" } else { "FAIL" };
+        format!("{verdict}  {}: {value} (budget {sign} {bound} {})", self.what, self.unit)
+    }
+
+    fn json(&self) -> Value {
+        let (kind, bound) = match self.bound {
+            Bound::AtLeast(b) => ("at_least", b),
+            Bound::AtMost(b) => ("at_most", b),
+        };
+        json!({"what": self.what, "value": self.value, "unit": self.unit, kind: bound, "pass": self.pass()})
+    }
+}
+
+/// The figures of one run of the suite, as JSON sections.
+pub struct Report {
+    pub date: String,
+    pub machine: String,
+    pub sections: Value,
+    pub budgets: Vec<Budget>,
+}
+
+impl Report {
+    pub fn passed(&self) -> bool {
+        self.budgets.iter().all(Budget::pass)
+    }
+
+    pub fn json(&self) -> Value {
+        json!({
+            "date": self.date,
+            "machine": self.machine,
+            "figures": self.sections,
+            "budgets": self.budgets.iter().map(Budget::json).collect::<Vec<_>>(),
+            "passed": self.passed(),
+        })
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut md = String::new();
+        let s = &self.sections;
+        let _ = writeln!(md, "# duet benchmark report\n\n{}, {}\n", self.date, self.machine);
+        let _ = writeln!(md, "## Budgets\n\n```");
+        for budget in &self.budgets {
+            let _ = writeln!(md, "{}", budget.line());
+        }
+        let _ = writeln!(md, "```\n");
+        if let Some(relay) = s.get("relay") {
+            let _ = writeln!(
+                md,
+                "## Signaling relay\n\n{} caller/callee pairs in calls, each ping-ponging one frame, {} s measured per server (two runs each, baseline–duet–duet–baseline, each after {} s of warm-up).\n",
+                relay["pairs"], relay["measure_secs"], relay["warmup_secs"]
+            );
+            let _ = writeln!(md, "| frame | server | msgs/s | p50 µs | p90 µs | p99 µs | max µs | server CPU µs/msg |");
+            let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|");
+            for case in relay["cases"].as_array().into_iter().flatten() {
+                for server in ["baseline", "duet"] {
+                    let f = &case[server];
+                    let _ = writeln!(
+                        md,
+                        "| {} ({} B) | {server} | {:.0} | {} | {} | {} | {} | {:.1} |",
+                        case["frame"].as_str().unwrap_or_default(), case["bytes"],
+                        f["msgs_per_sec"].as_f64().unwrap_or_default(),
+                        f["p50_us"], f["p90_us"], f["p99_us"], f["max_us"],
+                        f["server_cpu_us_per_msg"].as_f64().unwrap_or_default()
+                    );
+                }
+                let _ = writeln!(
+                    md,
+                    "| | duet ÷ baseline | {:.2}× | | | {:.2}× | | |",
+                    case["throughput_ratio"].as_f64().unwrap_or_default(),
+                    case["p99_ratio"].as_f64().unwrap_or_default()
+                );
+            }
+            md.push('\n');
+        }
+        if let Some(idle) = s.get("idle") {
+            let _ = writeln!(
+                md,
+                "## Connections held\n\n{} idle signed-in sockets opened in {:.2} s ({:.0}/s); server RSS {} KiB → {} KiB: **{:.2} KiB per connection**.\n",
+                idle["connections"],
+                idle["connect_secs"].as_f64().unwrap_or_default(),
+                idle["connects_per_sec"].as_f64().unwrap_or_default(),
+                idle["rss_before_kib"], idle["rss_after_kib"],
+                idle["kib_per_connection"].as_f64().unwrap_or_default()
+            );
+        }
+        if let Some(weight) = s.get("weight") {
+            let _ = writeln!(md, "## Page weight\n\n| file | raw | gzip | brotli |\n|---|---:|---:|---:|");
+            for a in weight["assets"].as_array().into_iter().flatten() {
+                let _ = writeln!(md, "| {} | {} | {} | {} |", a["file"].as_str().unwrap_or_default(), a["raw"], a["gzip"], a["brotli"]);
+            }
+            let _ = writeln!(md, "| **total** (bytes) | {} | {} | {} |\n", weight["raw"], weight["gzip"], weight["brotli"]);
+        }
+        if let Some(browser) = s.get("browser") {
+            let _ = writeln!(md, "## In the browser\n\n```json\n{}\n```", serde_json::to_string_pretty(browser).unwrap_or_default());
+        }
+        md
+    }
+}
+
+/// The median of `values` (the lower middle one for an even count); `None` if empty.
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    (!sorted.is_empty()).then(|| sorted[(sorted.len() - 1) / 2])
+}
+
+/// This machine, in a line: CPU model and count, memory, kernel.
+pub fn machine() -> String {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let cpuinfo = read("/proc/cpuinfo");
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split(':').nth(1)))
+        .map(str::trim)
+        .unwrap_or("unknown CPU");
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem_kib: u64 = read("/proc/meminfo")
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|r| r.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    let kernel = read("/proc/sys/kernel/osrelease");
+    format!(
+        "{cores} × {model}, {:.0} GiB, Linux {}",
+        mem_kib as f64 / 1024.0 / 1024.0,
+        kernel.trim()
+    )
+}
+
+/// Now, in UTC, to the minute.
+pub fn date() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|| "unknown date".into())
+}

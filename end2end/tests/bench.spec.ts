@@ -1,0 +1,306 @@
+// The browser half of the benchmark suite: call set-up time against this machine's floor,
+// and page load to a signed-in page. `bench.config.ts` runs it against the release build
+// with DUET_BENCH_RUNS and DUET_BENCH_OUT; inside the normal suite it runs once, as a smoke
+// test that only checks the figures are sane, so the benchmark cannot rot. The budgets are
+// checked by whoever reads DUET_BENCH_OUT, not here: a timed assertion would be flaky.
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Browser, Page, Response } from '@playwright/test';
+import { expect, idle, recordAcceptClick, ring, test, type Person } from './helpers';
+
+const RUNS = Number(process.env.DUET_BENCH_RUNS ?? 1);
+const OUT = process.env.DUET_BENCH_OUT;
+/** How long any one first frame or sign-in may take before the run fails. */
+const WAIT_MS = 15_000;
+
+declare global {
+  interface Window {
+    __firstFrame?: Promise<number>;
+    __signedInAt?: number;
+  }
+}
+
+/** Merges `key` into the DUET_BENCH_OUT file: each test writes its own part. */
+function report(key: string, value: unknown) {
+  if (!OUT) return;
+  let all: Record<string, unknown> = {};
+  try {
+    all = JSON.parse(readFileSync(OUT, 'utf8'));
+  } catch (e) {
+    // The first test to finish starts the file; anything else is a real problem.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  all[key] = value;
+  writeFileSync(OUT, `${JSON.stringify(all, null, 2)}\n`);
+}
+
+/** Smoke mode: every figure is a plausible number of milliseconds. */
+function expectSane(what: string, figures: number[]) {
+  expect(figures, what).toHaveLength(RUNS);
+  for (const ms of figures) {
+    expect(Number.isFinite(ms) && ms > 0 && ms < 30_000, `${what}: ${ms}`).toBe(true);
+  }
+}
+
+/** Index `-1` is the unmeasured warm-up, run only when there is more than one run. */
+const iterations = () => (RUNS > 1 ? [-1] : []).concat([...Array(RUNS).keys()]);
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * In the page: from now on, `window.__firstFrame` resolves with the moment
+ * (`timeOrigin + now()`) `selector`'s video element presents its first frame.
+ * requestVideoFrameCallback fires once a frame has been decoded and handed to the
+ * compositor, so it is the same end event for duet and for the floor.
+ */
+function watchFirstFrame(selector: string) {
+  const video = document.querySelector<HTMLVideoElement>(selector);
+  if (!video) throw new Error(`no ${selector}`);
+  window.__firstFrame = new Promise((resolve) => {
+    video.requestVideoFrameCallback(() => resolve(performance.timeOrigin + performance.now()));
+  });
+}
+
+/** `promise`, or an error once `ms` have passed: every wait here is bounded. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * In the page: the floor. Two RTCPeerConnections of this page call each other as duet's
+ * pages do, minus the server: the caller's camera is already open; from `start` the callee
+ * opens its camera, the caller offers, the callee answers, candidates go straight across,
+ * and `end` is the later of the two sides' first presented remote frame.
+ */
+async function floorCall(): Promise<{ start: number; end: number }> {
+  const now = () => performance.timeOrigin + performance.now();
+  const media = () => navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+  const [caller, callee] = [0, 1].map(() => {
+    const video = document.createElement('video');
+    video.autoplay = video.muted = video.playsInline = true;
+    document.body.append(video);
+    const pc = new RTCPeerConnection();
+    pc.ontrack = ({ streams: [stream] }) => {
+      if (video.srcObject !== stream) video.srcObject = stream;
+    };
+    const frame = new Promise<number>((resolve) => video.requestVideoFrameCallback(() => resolve(now())));
+    return { video, pc, frame, streams: [] as MediaStream[] };
+  });
+  const send = (pc: RTCPeerConnection, stream: MediaStream) => {
+    for (const track of stream.getTracks()) pc.addTrack(track, stream);
+  };
+  try {
+    caller.streams.push(await media());
+    const start = now();
+    const offered = (async () => {
+      callee.streams.push(await media());
+      send(caller.pc, caller.streams[0]);
+      await caller.pc.setLocalDescription(await caller.pc.createOffer());
+      await callee.pc.setRemoteDescription(caller.pc.localDescription!);
+    })();
+    const answered = offered.then(async () => {
+      send(callee.pc, callee.streams[0]);
+      await callee.pc.setLocalDescription(await callee.pc.createAnswer());
+      await caller.pc.setRemoteDescription(callee.pc.localDescription!);
+    });
+    // A candidate can turn up before the other side has the description it belongs to; a
+    // server would keep them in order, so here they wait for it.
+    let fail!: (e: unknown) => void;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    caller.pc.onicecandidate = ({ candidate }) => {
+      if (candidate) offered.then(() => callee.pc.addIceCandidate(candidate)).catch(fail);
+    };
+    callee.pc.onicecandidate = ({ candidate }) => {
+      if (candidate) answered.then(() => caller.pc.addIceCandidate(candidate)).catch(fail);
+    };
+    answered.catch(fail);
+    const frames = await Promise.race([Promise.all([caller.frame, callee.frame]), failed]);
+    return { start, end: Math.max(...frames) };
+  } finally {
+    for (const side of [caller, callee]) {
+      side.pc.close();
+      for (const stream of side.streams) for (const track of stream.getTracks()) track.stop();
+      side.video.remove();
+    }
+  }
+}
+
+/** One floor measurement, in a fresh context on duet's home page (a secure origin). */
+async function measureFloor(browser: Browser, baseURL: string): Promise<number> {
+  const context = await browser.newContext({ baseURL, permissions: ['camera', 'microphone'] });
+  try {
+    const page = await context.newPage();
+    await page.goto('/');
+    const { start, end } = await within(page.evaluate(floorCall), WAIT_MS, 'in-page call');
+    return end - start;
+  } finally {
+    await context.close();
+  }
+}
+
+/** One duet call: from the callee's Accept click to the later side's first remote frame. */
+async function measureDuet(caller: Person, callee: Person): Promise<number> {
+  try {
+    await idle(caller, callee);
+    await ring(caller, callee);
+    // Watch before the click, so no frame can slip by unseen.
+    await Promise.all([caller, callee].map((p) => p.page.evaluate(watchFirstFrame, '#remoteVideo')));
+    await recordAcceptClick(callee);
+    await callee.page.locator('#accept').click();
+    const frames = [caller, callee].map((p) =>
+      within(p.page.evaluate(() => window.__firstFrame!), WAIT_MS, `${p.name}'s first frame`),
+    );
+    const end = Math.max(...(await Promise.all(frames)));
+    const acceptAt = await callee.page.evaluate(() => window.__acceptAt);
+    expect(acceptAt, 'the Accept click was seen').toBeDefined();
+    return end - acceptAt!;
+  } finally {
+    await Promise.all([caller.context.close(), callee.context.close()]);
+  }
+}
+
+test('call set-up: in-page floor vs duet call', async ({ browser, baseURL, open }) => {
+  test.setTimeout(30_000 + (RUNS + 1) * 15_000);
+  const floor: number[] = [];
+  const duet: number[] = [];
+  // Alternating, so whatever else the machine does hits both alike.
+  for (const i of iterations()) {
+    const name = i < 0 ? 'w' : `${i}`;
+    const floorMs = await measureFloor(browser, baseURL!);
+    const [caller, callee] = await Promise.all([
+      open(`bc${name}`, { baseUrl: baseURL }),
+      open(`be${name}`, { baseUrl: baseURL }),
+    ]);
+    const duetMs = await measureDuet(caller, callee);
+    if (i >= 0) {
+      floor.push(floorMs);
+      duet.push(duetMs);
+    }
+  }
+  console.log(
+    `BENCH call_setup runs=${RUNS} floor_median_ms=${median(floor).toFixed(1)} ` +
+      `duet_median_ms=${median(duet).toFixed(1)} ratio=${(median(duet) / median(floor)).toFixed(2)}`,
+  );
+  report('call_setup', {
+    runs: RUNS,
+    floor_ms: floor,
+    duet_ms: duet,
+    method:
+      'start: floor = just before the callee getUserMedia (caller camera already open), duet = ' +
+      'Accept click (capture listener); end: the later of the two sides\' first remote video ' +
+      'frame presented (requestVideoFrameCallback); timeOrigin + performance.now()',
+  });
+  if (!OUT) {
+    expectSane('floor_ms', floor);
+    expectSane('duet_ms', duet);
+  }
+});
+
+/**
+ * In the page, before its scripts: records `performance.now()` (from navigation start) when
+ * `#status` first says the socket is open and signed in: duet sets data-phase from
+ * "connecting" to "idle" on the server's welcome, which only the hydrated page can do.
+ */
+function watchSignedIn() {
+  const signedIn = () => document.querySelector('#status[data-phase="idle"][data-socket="open"]');
+  new MutationObserver((_, observer) => {
+    if (window.__signedInAt === undefined && signedIn()) {
+      window.__signedInAt = performance.now();
+      observer.disconnect();
+    }
+  }).observe(document, { subtree: true, childList: true, attributes: true });
+}
+
+/** Opens `name`'s call page in `page` and returns the milliseconds to signed in. */
+async function load(page: Page, name: string): Promise<number> {
+  const response = await page.goto(`/webrtc/${name}.html`);
+  expect(response?.status(), `GET ${name}`).toBe(200);
+  await page.waitForFunction(() => window.__signedInAt !== undefined, null, { timeout: WAIT_MS });
+  return page.evaluate(() => window.__signedInAt!);
+}
+
+interface Asset {
+  url: string;
+  status: number;
+  content_encoding: string | null;
+  bytes: number;
+  cache_control: string | null;
+}
+
+/** What `assets` says of one /pkg/ response. */
+async function asset(url: string, r: Response): Promise<Asset> {
+  const headers = r.headers();
+  return {
+    url,
+    status: r.status(),
+    content_encoding: headers['content-encoding'] ?? null,
+    // Without a Content-Length (a streamed body), the bytes that came over the wire.
+    bytes: Number(headers['content-length'] ?? (await r.request().sizes()).responseBodySize),
+    cache_control: headers['cache-control'] ?? null,
+  };
+}
+
+/** Records `page`'s /pkg/ responses until the returned function is called, which lists them. */
+function recordAssets(page: Page): () => Promise<Asset[]> {
+  const seen: Promise<Asset>[] = [];
+  const onResponse = (r: Response) => {
+    const url = new URL(r.url()).pathname;
+    if (url.startsWith('/pkg/')) seen.push(asset(url, r));
+  };
+  page.on('response', onResponse);
+  return () => {
+    page.off('response', onResponse);
+    return Promise.all(seen);
+  };
+}
+
+test('page load: navigation to signed in', async ({ browser, baseURL }) => {
+  test.setTimeout(30_000 + (RUNS + 1) * 15_000);
+  const cold: number[] = [];
+  const warm: number[] = [];
+  let assets: Asset[] = [];
+  for (const i of iterations()) {
+    const name = i < 0 ? 'w' : `${i}`;
+    // A new context each run: an empty HTTP cache, as for a first visit.
+    const context = await browser.newContext({ baseURL });
+    try {
+      await context.addInitScript(watchSignedIn);
+      const page = await context.newPage();
+      const coldAssets = recordAssets(page);
+      const coldMs = await load(page, `pl${name}`);
+      const loaded = await coldAssets();
+      // Another name: the first page's socket may still hold its own while this one opens.
+      const warmMs = await load(page, `pw${name}`);
+      if (i >= 0) {
+        cold.push(coldMs);
+        warm.push(warmMs);
+      }
+      if (i === 0) assets = loaded;
+    } finally {
+      await context.close();
+    }
+  }
+  const kib = assets.reduce((sum, a) => sum + a.bytes, 0) / 1024;
+  console.log(
+    `BENCH page_load runs=${RUNS} cold_median_ms=${median(cold).toFixed(1)} ` +
+      `warm_median_ms=${median(warm).toFixed(1)} pkg_assets=${assets.length} pkg_kib=${kib.toFixed(0)}`,
+  );
+  report('page_load', {
+    runs: RUNS,
+    ms: cold,
+    warm_ms: warm,
+    method:
+      'start: navigation start (performance.now() origin) of /webrtc/NAME.html in a new context; ' +
+      'end: #status turns data-phase=idle with data-socket=open (welcome received, so hydrated), ' +
+      'seen by a MutationObserver; warm_ms: a second page in the same context (cached assets)',
+    assets,
+  });
+  if (!OUT) {
+    expectSane('ms', cold);
+    expectSane('warm_ms', warm);
+    expect(assets.length, '/pkg/ assets loaded').toBeGreaterThan(0);
+  }
+});
