@@ -24,12 +24,21 @@ fn release_site() -> LeptosOptions {
     for ext in ["wasm", "js", "css"] {
         let file = pkg.join(format!("duet.{HASH}.{ext}"));
         write(&file, &format!("raw {ext}"));
-        write(&file.with_extension(format!("{ext}.br")), &format!("brotli {ext}"));
-        write(&file.with_extension(format!("{ext}.gz")), &format!("gzip {ext}"));
+        write(
+            &file.with_extension(format!("{ext}.br")),
+            &format!("brotli {ext}"),
+        );
+        write(
+            &file.with_extension(format!("{ext}.gz")),
+            &format!("gzip {ext}"),
+        );
     }
     write(&pkg.join("snippets/inline0.js"), "export function f() {}");
     let hash_file = site.join("hash.txt");
-    write(&hash_file, &format!("js: {HASH}\nwasm: {HASH}\ncss: {HASH}\n"));
+    write(
+        &hash_file,
+        &format!("js: {HASH}\nwasm: {HASH}\ncss: {HASH}\n"),
+    );
     LeptosOptions::builder()
         .output_name("duet")
         .site_root(site.to_string_lossy().as_ref())
@@ -80,13 +89,21 @@ async fn each_file_is_sent_compressed_as_asked_and_cached_for_a_year() {
     for ext in ["wasm", "js", "css"] {
         let path = format!("/pkg/duet.{HASH}.{ext}");
         for (accept, encoding, body) in [
-            ("gzip, deflate, br, zstd", Some("br"), format!("brotli {ext}")),
+            (
+                "gzip, deflate, br, zstd",
+                Some("br"),
+                format!("brotli {ext}"),
+            ),
             ("gzip", Some("gzip"), format!("gzip {ext}")),
             ("", None, format!("raw {ext}")),
         ] {
             let (response, text) = get(&options, &path, accept).await;
             assert_eq!(response.status(), StatusCode::OK, "{path} ({accept})");
-            assert_eq!(header(&response, &CONTENT_ENCODING), encoding, "{path} ({accept})");
+            assert_eq!(
+                header(&response, &CONTENT_ENCODING),
+                encoding,
+                "{path} ({accept})"
+            );
             assert_eq!(text, body, "{path} ({accept})");
             assert_eq!(
                 header(&response, &CACHE_CONTROL),
@@ -106,5 +123,9 @@ async fn a_file_without_a_hash_is_revalidated() {
     assert_eq!(header(&response, &CACHE_CONTROL), Some("no-cache"));
     let (missing, _) = get(&options, "/pkg/duet.old.wasm", "br").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    assert_eq!(header(&missing, &CACHE_CONTROL), None, "a 404 is not cached for a year");
+    assert_eq!(
+        header(&missing, &CACHE_CONTROL),
+        None,
+        "a 404 is not cached for a year"
+    );
 }

@@ -41,7 +41,13 @@ pub fn serve() -> std::process::ExitCode {
 async fn connection(stream: TcpStream, peers: Peers) {
     let mut name = String::new();
     let callback = |req: &Request, res: Response| {
-        name = req.uri().path().rsplit('/').next().unwrap_or_default().to_owned();
+        name = req
+            .uri()
+            .path()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         Ok(res)
     };
     // The read buffer duet uses (4 KiB, see src/server/routes.rs), not tungstenite's
@@ -54,7 +60,9 @@ async fn connection(stream: TcpStream, peers: Peers) {
     };
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let _ = tx.send(Message::text(format!(r#"{{"type":"welcome","user":"{name}"}}"#)));
+    let _ = tx.send(Message::text(format!(
+        r#"{{"type":"welcome","user":"{name}"}}"#
+    )));
     peers.lock().unwrap().insert(name.clone(), tx);
     let writer = tokio::spawn(async move {
         while let Some(frame) = rx.recv().await {

@@ -57,7 +57,10 @@ pub async fn run(server: &Server, n: usize) -> Result<Idle, String> {
         task.abort();
     }
     if still_open != n {
-        return Err(format!("{} of {n} idle sockets were closed", n - still_open));
+        return Err(format!(
+            "{} of {n} idle sockets were closed",
+            n - still_open
+        ));
     }
     Ok(Idle {
         connections: n,

@@ -73,7 +73,14 @@ pub fn sdp(session: u64) -> String {
     );
     let media = [
         ("audio", "0", &[111, 63, 9, 0, 8, 13, 110, 126][..]),
-        ("video", "1", &[96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 35, 36, 37, 38, 39, 40, 41, 42, 127, 125][..]),
+        (
+            "video",
+            "1",
+            &[
+                96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 35, 36, 37, 38,
+                39, 40, 41, 42, 127, 125,
+            ][..],
+        ),
     ];
     for (kind, mid, payloads) in media {
         let list: Vec<String> = payloads.iter().map(u8::to_string).collect();
@@ -214,8 +221,18 @@ pub async fn run(
     let end = start + measure.as_micros() as u64;
     let mut tasks = Vec::with_capacity(pairs * 2);
     for ((a, caller), (b, callee)) in sockets {
-        tasks.push(tokio::spawn(volley(a, caller.clone(), callee.clone(), kind, start, end, true)));
-        tasks.push(tokio::spawn(volley(b, callee, caller, kind, start, end, false)));
+        tasks.push(tokio::spawn(volley(
+            a,
+            caller.clone(),
+            callee.clone(),
+            kind,
+            start,
+            end,
+            true,
+        )));
+        tasks.push(tokio::spawn(volley(
+            b, callee, caller, kind, start, end, false,
+        )));
     }
     let at = |us: u64| tokio::time::sleep(Duration::from_micros(us.saturating_sub(now_us())));
     at(start).await;
@@ -224,7 +241,10 @@ pub async fn run(
     let server_cpu_secs = server.cpu_secs()? - cpu_before;
     let mut latencies_us = Vec::new();
     for task in tasks {
-        latencies_us.extend(task.await.map_err(|e| format!("a client task failed: {e}"))??);
+        latencies_us.extend(
+            task.await
+                .map_err(|e| format!("a client task failed: {e}"))??,
+        );
     }
     Ok(Samples {
         latencies_us,
@@ -236,11 +256,15 @@ pub async fn run(
 /// Rings `callee` from `caller` and accepts, as the original pages do.
 async fn call(a: &mut Socket, caller: &str, b: &mut Socket, callee: &str) -> Result<(), String> {
     let ring = format!(r#"{{"type":"call_start","fromUser":"{caller}","toUser":"{callee}"}}"#);
-    a.send(Message::text(ring)).await.map_err(|e| e.to_string())?;
+    a.send(Message::text(ring))
+        .await
+        .map_err(|e| e.to_string())?;
     wait_for(b, "call_start").await?;
     let accept =
         format!(r#"{{"type":"call_back","fromUser":"{callee}","toUser":"{caller}","msg":"1"}}"#);
-    b.send(Message::text(accept)).await.map_err(|e| e.to_string())?;
+    b.send(Message::text(accept))
+        .await
+        .map_err(|e| e.to_string())?;
     let answer = wait_for(a, "call_back").await?;
     if !answer.contains(r#""msg":"1""#) {
         return Err(format!("{callee} did not accept: {answer}"));
@@ -261,7 +285,10 @@ async fn volley(
 ) -> Result<Vec<u32>, String> {
     let next = || Message::text(kind.frame(&me, &peer, now_us()));
     if serves {
-        socket.send(next()).await.map_err(|e| format!("{me}: {e}"))?;
+        socket
+            .send(next())
+            .await
+            .map_err(|e| format!("{me}: {e}"))?;
     }
     let mut samples = Vec::new();
     loop {
@@ -287,7 +314,10 @@ async fn volley(
         if arrived >= end {
             break;
         }
-        socket.send(next()).await.map_err(|e| format!("{me}: {e}"))?;
+        socket
+            .send(next())
+            .await
+            .map_err(|e| format!("{me}: {e}"))?;
     }
     let _ = socket.close(None).await;
     Ok(samples)

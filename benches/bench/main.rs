@@ -52,7 +52,9 @@ fn main() -> ExitCode {
 
 fn env_number(key: &str, default: u64) -> u64 {
     match std::env::var(key) {
-        Ok(v) => v.parse().unwrap_or_else(|_| panic!("{key}={v:?} is not a whole number")),
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{key}={v:?} is not a whole number")),
         Err(_) => default,
     }
 }
@@ -84,7 +86,11 @@ async fn full() -> ExitCode {
     }
     println!("{}", report.markdown());
     println!("written to {}", out.join("report.md").display());
-    if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// Runs the server half with `params` and adds `browser` (the Playwright figures).
@@ -111,14 +117,54 @@ async fn suite(params: &Params, pkg: &Path, browser: Option<Value>) -> Result<Re
         v.as_f64()
     };
     let budgets = vec![
-        Budget { what: "relay _ice throughput, duet ÷ baseline", value: ratio(Kind::Ice, "throughput_ratio"), unit: "×", bound: Bound::AtLeast(0.9) },
-        Budget { what: "relay _ice p99 latency, duet ÷ baseline", value: ratio(Kind::Ice, "p99_ratio"), unit: "×", bound: Bound::AtMost(1.2) },
-        Budget { what: "relay offer throughput, duet ÷ baseline", value: ratio(Kind::Offer, "throughput_ratio"), unit: "×", bound: Bound::AtLeast(0.9) },
-        Budget { what: "relay offer p99 latency, duet ÷ baseline", value: ratio(Kind::Offer, "p99_ratio"), unit: "×", bound: Bound::AtMost(1.2) },
-        Budget { what: "server memory per idle connection", value: Some(idle.kib_per_connection), unit: "KiB", bound: Bound::AtMost(10.0) },
-        Budget { what: "page weight, WASM + JS + CSS, brotli", value: Some(weight.brotli as f64 / 1000.0), unit: "KB", bound: Bound::AtMost(200.0) },
-        Budget { what: "call set-up, Accept → first remote frame, ÷ in-page floor", value: from_browser(&["call_setup", "ratio"]), unit: "×", bound: Bound::AtMost(1.3) },
-        Budget { what: "page load, navigation → hydrated and signed in, median", value: from_browser(&["page_load", "median_ms"]), unit: "ms", bound: Bound::AtMost(300.0) },
+        Budget {
+            what: "relay _ice throughput, duet ÷ baseline",
+            value: ratio(Kind::Ice, "throughput_ratio"),
+            unit: "×",
+            bound: Bound::AtLeast(0.9),
+        },
+        Budget {
+            what: "relay _ice p99 latency, duet ÷ baseline",
+            value: ratio(Kind::Ice, "p99_ratio"),
+            unit: "×",
+            bound: Bound::AtMost(1.2),
+        },
+        Budget {
+            what: "relay offer throughput, duet ÷ baseline",
+            value: ratio(Kind::Offer, "throughput_ratio"),
+            unit: "×",
+            bound: Bound::AtLeast(0.9),
+        },
+        Budget {
+            what: "relay offer p99 latency, duet ÷ baseline",
+            value: ratio(Kind::Offer, "p99_ratio"),
+            unit: "×",
+            bound: Bound::AtMost(1.2),
+        },
+        Budget {
+            what: "server memory per idle connection",
+            value: Some(idle.kib_per_connection),
+            unit: "KiB",
+            bound: Bound::AtMost(10.0),
+        },
+        Budget {
+            what: "page weight, WASM + JS + CSS, brotli",
+            value: Some(weight.brotli as f64 / 1000.0),
+            unit: "KB",
+            bound: Bound::AtMost(200.0),
+        },
+        Budget {
+            what: "call set-up, Accept → first remote frame, ÷ in-page floor",
+            value: from_browser(&["call_setup", "ratio"]),
+            unit: "×",
+            bound: Bound::AtMost(1.3),
+        },
+        Budget {
+            what: "page load, navigation → hydrated and signed in, median",
+            value: from_browser(&["page_load", "median_ms"]),
+            unit: "ms",
+            bound: Bound::AtMost(300.0),
+        },
     ];
     sections.insert(
         "relay".into(),
@@ -149,10 +195,17 @@ async fn relay(params: &Params) -> Result<Vec<Value>, String> {
     for kind in [Kind::Ice, Kind::Offer] {
         let (mut base, mut ours) = (load::Samples::default(), load::Samples::default());
         for (round, is_duet) in [false, true, true, false].into_iter().enumerate() {
-            let (server, into) = if is_duet { (&duet, &mut ours) } else { (&baseline, &mut base) };
+            let (server, into) = if is_duet {
+                (&duet, &mut ours)
+            } else {
+                (&baseline, &mut base)
+            };
             let prefix = format!("{}{round}", kind.name().trim_start_matches('_'));
             let run = load::run(server, &prefix, params.pairs, kind, params.warmup, half);
-            into.add(run.await.map_err(|e| format!("{}, round {round}: {e}", kind.name()))?);
+            into.add(
+                run.await
+                    .map_err(|e| format!("{}, round {round}: {e}", kind.name()))?,
+            );
         }
         let (base, ours) = (base.figures()?, ours.figures()?);
         cases.push(json!({
@@ -170,7 +223,11 @@ async fn relay(params: &Params) -> Result<Vec<Value>, String> {
 /// Adds the medians and the ratio to the Playwright half's raw figures.
 fn browser_figures(mut browser: Value) -> Value {
     let numbers = |v: &Value| -> Vec<f64> {
-        v.as_array().into_iter().flatten().filter_map(Value::as_f64).collect()
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_f64)
+            .collect()
     };
     let floor = median(&numbers(&browser["call_setup"]["floor_ms"]));
     let duet = median(&numbers(&browser["call_setup"]["duet_ms"]));
@@ -191,7 +248,10 @@ fn write(report: &Report, out: &Path) -> Result<(), String> {
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let files = [
         ("report.md", report.markdown()),
-        ("report.json", serde_json::to_string_pretty(&report.json()).expect("JSON")),
+        (
+            "report.json",
+            serde_json::to_string_pretty(&report.json()).expect("JSON"),
+        ),
     ];
     for (name, text) in files {
         let path = out.join(name);
@@ -202,7 +262,8 @@ fn write(report: &Report, out: &Path) -> Result<(), String> {
 
 /// A fresh directory under cargo's scratch directory for benchmarks (`target/tmp`).
 fn scratch() -> Result<tempfile::TempDir, String> {
-    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).map_err(|e| format!("a scratch directory: {e}"))
+    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .map_err(|e| format!("a scratch directory: {e}"))
 }
 
 /// Every benchmark with tiny parameters, the report written to a scratch directory; each
@@ -220,30 +281,56 @@ async fn smoke() {
         "call_setup": {"floor_ms": [100.0, 120.0, 110.0], "duet_ms": [130.0, 125.0, 140.0]},
         "page_load": {"ms": [90.0, 80.0, 100.0, 70.0]},
     });
-    let report = suite(&params, &pkg, Some(browser)).await.expect("the suite runs");
+    let report = suite(&params, &pkg, Some(browser))
+        .await
+        .expect("the suite runs");
     let figures = &report.sections;
     for case in figures["relay"]["cases"].as_array().expect("relay cases") {
         for server in ["baseline", "duet"] {
             let f = &case[server];
-            assert!(f["messages"].as_u64() > Some(0), "{server} relayed {}: {f}", case["frame"]);
+            assert!(
+                f["messages"].as_u64() > Some(0),
+                "{server} relayed {}: {f}",
+                case["frame"]
+            );
             assert!(f["p50_us"].as_u64() <= f["max_us"].as_u64(), "{f}");
         }
-        assert!(case["throughput_ratio"].as_f64().is_some_and(f64::is_finite), "{case}");
+        assert!(
+            case["throughput_ratio"]
+                .as_f64()
+                .is_some_and(f64::is_finite),
+            "{case}"
+        );
     }
     assert_eq!(figures["relay"]["cases"].as_array().map(Vec::len), Some(2));
     let offer = Kind::Offer.frame("c0", "e0", 0);
-    assert!(offer.len() > 5000 && load::sdp(0).len() == 5000, "a 5 KB SDP");
-    assert!(figures["idle"]["rss_after_kib"].as_u64() > Some(0), "{}", figures["idle"]);
+    assert!(
+        offer.len() > 5000 && load::sdp(0).len() == 5000,
+        "a 5 KB SDP"
+    );
+    assert!(
+        figures["idle"]["rss_after_kib"].as_u64() > Some(0),
+        "{}",
+        figures["idle"]
+    );
     assert_eq!(figures["idle"]["connections"], 20);
     assert_eq!(figures["weight"]["raw"], 1000 + 100);
     assert_eq!(figures["weight"]["brotli"], 300 + 30);
     assert_eq!(figures["browser"]["call_setup"]["floor_median_ms"], 110.0);
     assert_eq!(figures["browser"]["page_load"]["median_ms"], 80.0);
-    let ratio = figures["browser"]["call_setup"]["ratio"].as_f64().expect("a ratio");
+    let ratio = figures["browser"]["call_setup"]["ratio"]
+        .as_f64()
+        .expect("a ratio");
     assert!((ratio - 130.0 / 110.0).abs() < 1e-9, "{ratio}");
     let md = report.markdown();
-    let lines = md.lines().filter(|l| l.starts_with("PASS") || l.starts_with("FAIL"));
-    assert_eq!(lines.count(), report.budgets.len(), "a pass/fail line per budget:\n{md}");
+    let lines = md
+        .lines()
+        .filter(|l| l.starts_with("PASS") || l.starts_with("FAIL"));
+    assert_eq!(
+        lines.count(),
+        report.budgets.len(),
+        "a pass/fail line per budget:\n{md}"
+    );
     assert_eq!(report.budgets.len(), 8);
     let dir = scratch().expect("scratch");
     write(&report, dir.path()).expect("the report is written");
@@ -258,7 +345,10 @@ async fn smoke() {
 /// A site package directory with one WASM and one CSS file and their compressed copies.
 fn fake_pkg() -> PathBuf {
     let dir = scratch().expect("scratch").keep();
-    let files = [("duet.abc.wasm", 1000, 500, 300), ("duet.abc.css", 100, 50, 30)];
+    let files = [
+        ("duet.abc.wasm", 1000, 500, 300),
+        ("duet.abc.css", 100, 50, 30),
+    ];
     for (name, raw, gzip, brotli) in files {
         for (ext, size) in [("", raw), (".gz", gzip), (".br", brotli)] {
             std::fs::write(dir.join(format!("{name}{ext}")), vec![b'x'; size]).expect("write");

@@ -39,7 +39,10 @@ impl Budget {
             None => "not measured".to_owned(),
         };
         let verdict = if self.pass() { "PASS" } else { "FAIL" };
-        format!("{verdict}  {}: {value} (budget {sign} {bound} {})", self.what, self.unit)
+        format!(
+            "{verdict}  {}: {value} (budget {sign} {bound} {})",
+            self.what, self.unit
+        )
     }
 
     fn json(&self) -> Value {
@@ -77,7 +80,11 @@ impl Report {
     pub fn markdown(&self) -> String {
         let mut md = String::new();
         let s = &self.sections;
-        let _ = writeln!(md, "# duet benchmark report\n\n{}, {}\n", self.date, self.machine);
+        let _ = writeln!(
+            md,
+            "# duet benchmark report\n\n{}, {}\n",
+            self.date, self.machine
+        );
         let _ = writeln!(md, "## Budgets\n\n```");
         for budget in &self.budgets {
             let _ = writeln!(md, "{}", budget.line());
@@ -89,7 +96,10 @@ impl Report {
                 "## Signaling relay\n\n{} caller/callee pairs in calls, each ping-ponging one frame, {} s measured per server (two runs each, baseline–duet–duet–baseline, each after {} s of warm-up).\n",
                 relay["pairs"], relay["measure_secs"], relay["warmup_secs"]
             );
-            let _ = writeln!(md, "| frame | server | msgs/s | p50 µs | p90 µs | p99 µs | max µs | server CPU µs/msg |");
+            let _ = writeln!(
+                md,
+                "| frame | server | msgs/s | p50 µs | p90 µs | p99 µs | max µs | server CPU µs/msg |"
+            );
             let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|");
             for case in relay["cases"].as_array().into_iter().flatten() {
                 for server in ["baseline", "duet"] {
@@ -97,9 +107,13 @@ impl Report {
                     let _ = writeln!(
                         md,
                         "| {} ({} B) | {server} | {:.0} | {} | {} | {} | {} | {:.1} |",
-                        case["frame"].as_str().unwrap_or_default(), case["bytes"],
+                        case["frame"].as_str().unwrap_or_default(),
+                        case["bytes"],
                         f["msgs_per_sec"].as_f64().unwrap_or_default(),
-                        f["p50_us"], f["p90_us"], f["p99_us"], f["max_us"],
+                        f["p50_us"],
+                        f["p90_us"],
+                        f["p99_us"],
+                        f["max_us"],
                         f["server_cpu_us_per_msg"].as_f64().unwrap_or_default()
                     );
                 }
@@ -119,19 +133,38 @@ impl Report {
                 idle["connections"],
                 idle["connect_secs"].as_f64().unwrap_or_default(),
                 idle["connects_per_sec"].as_f64().unwrap_or_default(),
-                idle["rss_before_kib"], idle["rss_after_kib"],
+                idle["rss_before_kib"],
+                idle["rss_after_kib"],
                 idle["kib_per_connection"].as_f64().unwrap_or_default()
             );
         }
         if let Some(weight) = s.get("weight") {
-            let _ = writeln!(md, "## Page weight\n\n| file | raw | gzip | brotli |\n|---|---:|---:|---:|");
+            let _ = writeln!(
+                md,
+                "## Page weight\n\n| file | raw | gzip | brotli |\n|---|---:|---:|---:|"
+            );
             for a in weight["assets"].as_array().into_iter().flatten() {
-                let _ = writeln!(md, "| {} | {} | {} | {} |", a["file"].as_str().unwrap_or_default(), a["raw"], a["gzip"], a["brotli"]);
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} |",
+                    a["file"].as_str().unwrap_or_default(),
+                    a["raw"],
+                    a["gzip"],
+                    a["brotli"]
+                );
             }
-            let _ = writeln!(md, "| **total** (bytes) | {} | {} | {} |\n", weight["raw"], weight["gzip"], weight["brotli"]);
+            let _ = writeln!(
+                md,
+                "| **total** (bytes) | {} | {} | {} |\n",
+                weight["raw"], weight["gzip"], weight["brotli"]
+            );
         }
         if let Some(browser) = s.get("browser") {
-            let _ = writeln!(md, "## In the browser\n\n```json\n{}\n```", serde_json::to_string_pretty(browser).unwrap_or_default());
+            let _ = writeln!(
+                md,
+                "## In the browser\n\n```json\n{}\n```",
+                serde_json::to_string_pretty(browser).unwrap_or_default()
+            );
         }
         md
     }
@@ -150,7 +183,10 @@ pub fn machine() -> String {
     let cpuinfo = read("/proc/cpuinfo");
     let model = cpuinfo
         .lines()
-        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split(':').nth(1)))
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|r| r.split(':').nth(1))
+        })
         .map(str::trim)
         .unwrap_or("unknown CPU");
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());

@@ -34,14 +34,21 @@ pub fn measure(pkg: &Path) -> Result<Weight, String> {
         };
         let with = |ext: &str| PathBuf::from(format!("{}.{ext}", file.display()));
         assets.push(Asset {
-            file: file.strip_prefix(pkg).unwrap_or(&file).display().to_string(),
+            file: file
+                .strip_prefix(pkg)
+                .unwrap_or(&file)
+                .display()
+                .to_string(),
             raw: size(file.clone())?,
             gzip: size(with("gz"))?,
             brotli: size(with("br"))?,
         });
     }
     if !assets.iter().any(|a| a.file.ends_with(".wasm")) {
-        return Err(format!("no .wasm in {}: build the site first", pkg.display()));
+        return Err(format!(
+            "no .wasm in {}: build the site first",
+            pkg.display()
+        ));
     }
     Ok(Weight {
         raw: assets.iter().map(|a| a.raw).sum(),

@@ -38,7 +38,10 @@ impl Hashed {
         match std::fs::read_to_string(&path) {
             Ok(text) => Self::parse(&text, options),
             Err(err) => {
-                tracing::warn!("hash_files is on but {} cannot be read: {err}", path.display());
+                tracing::warn!(
+                    "hash_files is on but {} cannot be read: {err}",
+                    path.display()
+                );
                 Self::default()
             }
         }
@@ -69,7 +72,12 @@ impl Hashed {
 }
 
 /// Middleware: sets `Cache-Control` on the package directory's files.
-pub async fn cache_control(hashed: Hashed, pkg_prefix: Arc<str>, req: Request, next: Next) -> Response {
+pub async fn cache_control(
+    hashed: Hashed,
+    pkg_prefix: Arc<str>,
+    req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_owned();
     let mut response = next.run(req).await;
     if response.status().is_success() {
@@ -90,7 +98,11 @@ mod tests {
     fn hash_file_lines_become_url_paths() {
         let options = LeptosOptions::builder().output_name("duet").build();
         let hashed = Hashed::parse("js: AbC\nwasm: dEf\ncss: Gh-_\nsplit: x\n\n", &options);
-        for path in ["/pkg/duet.AbC.js", "/pkg/duet.dEf.wasm", "/pkg/duet.Gh-_.css"] {
+        for path in [
+            "/pkg/duet.AbC.js",
+            "/pkg/duet.dEf.wasm",
+            "/pkg/duet.Gh-_.css",
+        ] {
             assert!(hashed.contains(path), "{path}");
         }
         assert_eq!(hashed.0.len(), 3, "{hashed:?}");

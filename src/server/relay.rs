@@ -135,7 +135,10 @@ mod tests {
 
     #[test]
     fn relayed_frames_come_out_as_the_general_path_writes_them() {
-        let (alice, bob) = (UserName::parse("alice").unwrap(), UserName::parse("bob").unwrap());
+        let (alice, bob) = (
+            UserName::parse("alice").unwrap(),
+            UserName::parse("bob").unwrap(),
+        );
         let frames = [
             r#"{"type":"offer","fromUser":"mallory","toUser":"bob","sdp":"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}"#,
             r#"{"sdp":"v=0\r\na=x:\"q\" é\r\n","type":"answer"}"#,
@@ -144,7 +147,11 @@ mod tests {
         ];
         for text in frames {
             let frame = RelayFrame::parse(text).unwrap_or_else(|| panic!("fast path: {text}"));
-            assert_eq!(frame.text(&alice, &bob), general(text, &alice, &bob), "{text}");
+            assert_eq!(
+                frame.text(&alice, &bob),
+                general(text, &alice, &bob),
+                "{text}"
+            );
         }
         let to = RelayFrame::parse(frames[0]).unwrap();
         assert_eq!((to.kind(), to.to_user()), ("offer", Some("bob")));
@@ -153,7 +160,10 @@ mod tests {
 
     #[test]
     fn a_candidate_is_passed_on_as_written() {
-        let (alice, bob) = (UserName::parse("alice").unwrap(), UserName::parse("bob").unwrap());
+        let (alice, bob) = (
+            UserName::parse("alice").unwrap(),
+            UserName::parse("bob").unwrap(),
+        );
         let text = r#"{"type":"_ice","iceCandidate":{"candidate":"candidate:1 1 udp 1 10.0.0.2 5000 typ host","sdpMid":"0","usernameFragment":"Ex36"}}"#;
         let frame = RelayFrame::parse(text).expect("a candidate");
         assert_eq!(
