@@ -38,6 +38,8 @@ pub fn serve() -> std::process::ExitCode {
     })
 }
 
+// The handshake callback's error type is tungstenite's own (an HTTP response).
+#[allow(clippy::result_large_err)]
 async fn connection(stream: TcpStream, peers: Peers) {
     let mut name = String::new();
     let callback = |req: &Request, res: Response| {

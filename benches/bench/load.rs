@@ -99,11 +99,11 @@ pub fn sdp(session: u64) -> String {
                  a=rtcp-fb:{pt} nack\r\na=fmtp:{pt} level-asymmetry-allowed=1;packetization-mode=1\r\n"
             ));
         }
-        sdp.push_str(&format!(
+        sdp.push_str(
             "a=ssrc-group:FID 1572310693 2049523127\r\n\
              a=ssrc:1572310693 cname:n2Xl8f0G2yq3tAq1\r\na=ssrc:1572310693 msid:3f1c2a7e 8d3c6a0e\r\n\
-             a=ssrc:2049523127 cname:n2Xl8f0G2yq3tAq1\r\na=ssrc:2049523127 msid:3f1c2a7e 8d3c6a0e\r\n"
-        ));
+             a=ssrc:2049523127 cname:n2Xl8f0G2yq3tAq1\r\na=ssrc:2049523127 msid:3f1c2a7e 8d3c6a0e\r\n",
+        );
     }
     sdp.truncate(5000);
     sdp

@@ -8,7 +8,7 @@ mod js;
 mod media;
 mod peer;
 mod relay_check;
-mod signaling;
+pub mod signaling;
 
 use crate::chat_view::{ChatAction, ChatView};
 use crate::phone::{Action, PhoneView};

@@ -7,6 +7,7 @@ use futures::channel::mpsc::{UnboundedSender, unbounded};
 use futures::stream::{self, LocalBoxStream};
 use futures::{SinkExt, StreamExt};
 use gloo_net::websocket::{Message as Frame, WebSocketError, futures::WebSocket};
+use std::cell::RefCell;
 
 /// What the socket reports.
 pub enum SocketEvent {
@@ -33,10 +34,44 @@ impl Signaling {
 
 /// Opens `name`'s socket on the server that served this page; with `resume`, the secret
 /// of this page's last welcome, to take back its call.
-pub fn connect(
-    name: &UserName,
-    resume: Option<&str>,
-) -> Result<(Signaling, LocalBoxStream<'static, SocketEvent>), JsError> {
+/// An open socket: the way to send on it, and what it says.
+pub type Connection = (Signaling, LocalBoxStream<'static, SocketEvent>);
+
+thread_local! {
+    /// The socket [`open_early`] opened, for the first [`connect`] of the same user.
+    static EARLY: RefCell<Option<(UserName, Connection)>> = const { RefCell::new(None) };
+}
+
+/// On a call page, opens its user's socket before the page is hydrated: the handshake and
+/// the welcome then travel while the WASM takes over the page, instead of after. (Frames
+/// that arrive meanwhile wait in the socket's stream.) Anywhere else does nothing.
+pub fn open_early() {
+    let Some(path) = web_sys::window().and_then(|w| w.location().pathname().ok()) else {
+        return;
+    };
+    let Some(segment) = path.strip_prefix("/webrtc/") else {
+        return;
+    };
+    if let Ok(name) = crate::pages::page_user(segment)
+        && let Ok(connection) = open(&name, None)
+    {
+        EARLY.set(Some((name, connection)));
+    }
+}
+
+/// Opens `name`'s signaling socket (the one [`open_early`] opened, if it is theirs and
+/// this is not a page coming back with `resume`).
+pub fn connect(name: &UserName, resume: Option<&str>) -> Result<Connection, JsError> {
+    if resume.is_none()
+        && let Some((early, connection)) = EARLY.take()
+        && early == *name
+    {
+        return Ok(connection);
+    }
+    open(name, resume)
+}
+
+fn open(name: &UserName, resume: Option<&str>) -> Result<Connection, JsError> {
     let mut url = socket_url(name)?;
     if let Some(secret) = resume {
         url = format!("{url}?resume={}", js_sys::encode_uri_component(secret));
@@ -48,7 +83,8 @@ pub fn connect(
     })?;
     let (mut sink, frames) = socket.split();
     let (out, mut queue) = unbounded::<String>();
-    leptos::task::spawn_local(async move {
+    // Not Leptos's spawner: this may run before Leptos has set it up (`open_early`).
+    wasm_bindgen_futures::spawn_local(async move {
         while let Some(text) = queue.next().await {
             if sink.send(Frame::Text(text)).await.is_err() {
                 break;

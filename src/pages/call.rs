@@ -20,12 +20,16 @@ pub fn page_path(name: &UserName) -> String {
     format!("/webrtc/{encoded}.html")
 }
 
+/// The user whose page `segment` (`NAME.html`, percent-encoded) is.
+pub fn page_user(segment: &str) -> Result<UserName, crate::protocol::NameError> {
+    let raw = segment.strip_suffix(".html").unwrap_or(segment);
+    UserName::parse(&percent_decode_str(raw).decode_utf8_lossy())
+}
+
 #[component]
 pub fn CallPage() -> impl IntoView {
     let segment = use_params_map().with_untracked(|p| p.get("segment").unwrap_or_default());
-    let raw = segment.strip_suffix(".html").unwrap_or(&segment);
-    let raw = percent_decode_str(raw).decode_utf8_lossy();
-    match UserName::parse(&raw) {
+    match page_user(&segment) {
         Ok(name) => view! { <Phone name /> }.into_any(),
         // The server answers 400 before this; a client-side navigation can still get here.
         Err(why) => view! { <p class="notice">{text::bad_name(&why.to_string())}</p> }.into_any(),

@@ -317,7 +317,7 @@ impl Calls {
     fn relay(&mut self, from: &UserName, state: &State, mut msg: Message) -> Vec<Effect> {
         let with = match relay_target(from, state, msg.kind(), msg.route().to_user.as_deref()) {
             Ok(with) => with.clone(),
-            Err(refused) => return vec![refused],
+            Err(refused) => return vec![*refused],
         };
         *msg.route_mut() = Route::new(from.as_str(), with.as_str());
         vec![Effect::Send { to: with, msg }]
@@ -331,11 +331,11 @@ impl Calls {
         from: &UserName,
         kind: &str,
         to_user: Option<&str>,
-    ) -> Result<&UserName, Effect> {
+    ) -> Result<&UserName, Box<Effect>> {
         match self.users.get(from) {
             Some(state) => relay_target(from, state, kind, to_user),
             // Not online: the handler only feeds frames of joined users.
-            None => Err(no_call(from, kind)),
+            None => Err(Box::new(no_call(from, kind))),
         }
     }
 
@@ -362,12 +362,12 @@ fn relay_target<'s>(
     state: &'s State,
     kind: &str,
     to_user: Option<&str>,
-) -> Result<&'s UserName, Effect> {
+) -> Result<&'s UserName, Box<Effect>> {
     let State::InCall { with } = state else {
-        return Err(no_call(from, kind));
+        return Err(Box::new(no_call(from, kind)));
     };
     match misaddressed(from, to_user, with) {
-        Some(refused) => Err(refused),
+        Some(refused) => Err(Box::new(refused)),
         None => Ok(with),
     }
 }

@@ -217,7 +217,7 @@ impl Hub {
         let Inner { calls, peers, .. } = &mut *inner;
         match calls.relay_to(from, frame.kind(), frame.to_user()) {
             Ok(to) => hold_or_queue(peers, to, frame.text(from, to), self.settings.send_queue),
-            Err(refused) => self.apply(&mut inner, None, vec![refused]),
+            Err(refused) => self.apply(&mut inner, None, vec![*refused]),
         }
     }
 
