@@ -703,6 +703,10 @@ async fn a_page_that_stops_reading_is_disconnected_not_buffered_for() {
             .send_json(json!({"type": "offer", "toUser": "bob", "sdp": sdp}))
             .await;
         sent += 1;
+        // Paced, so the server has read each offer before the next: offers still in
+        // flight when bob is cut off each earn alice an error, and more than her own
+        // send queue holds would (rightly) cut her off too.
+        tokio::time::sleep(Duration::from_millis(2)).await;
         if let Some(msg) = alice.try_recv() {
             break msg;
         }

@@ -332,6 +332,7 @@ async fn smoke() {
         "a pass/fail line per budget:\n{md}"
     );
     assert_eq!(report.budgets.len(), 8);
+    assert!(md.contains("ratio 1.18×"), "the browser figures are summed up:\n{md}");
     let dir = scratch().expect("scratch");
     write(&report, dir.path()).expect("the report is written");
     let json: Value = serde_json::from_str(

@@ -160,13 +160,55 @@ impl Report {
             );
         }
         if let Some(browser) = s.get("browser") {
-            let _ = writeln!(
-                md,
-                "## In the browser\n\n```json\n{}\n```",
-                serde_json::to_string_pretty(browser).unwrap_or_default()
-            );
+            browser_section(&mut md, browser);
         }
         md
+    }
+}
+
+/// Call set-up and page load, from the Playwright half's figures.
+fn browser_section(md: &mut String, browser: &Value) {
+    let ms = |v: &Value| v.as_f64().map_or("-".to_owned(), |v| format!("{v:.0} ms"));
+    let setup = &browser["call_setup"];
+    let _ = writeln!(
+        md,
+        "## In the browser\n\nCall set-up, {} runs: in-page floor median {}, duet median {}, ratio {:.2}×.  \nMethod: {}\n",
+        setup["runs"],
+        ms(&setup["floor_median_ms"]),
+        ms(&setup["duet_median_ms"]),
+        setup["ratio"].as_f64().unwrap_or_default(),
+        setup["method"].as_str().unwrap_or_default()
+    );
+    let load = &browser["page_load"];
+    let numbers = |v: &Value| -> Vec<f64> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_f64)
+            .collect()
+    };
+    let _ = writeln!(
+        md,
+        "Page load, {} runs: median {} in a fresh browser context, {} with its files cached.  \nMethod: {}\n",
+        load["runs"],
+        ms(&load["median_ms"]),
+        ms(&json!(median(&numbers(&load["warm_ms"])))),
+        load["method"].as_str().unwrap_or_default()
+    );
+    let _ = writeln!(
+        md,
+        "| served | status | encoding | bytes | cache-control |\n|---|---:|---|---:|---|"
+    );
+    for a in load["assets"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} |",
+            a["url"].as_str().unwrap_or_default(),
+            a["status"],
+            a["content_encoding"].as_str().unwrap_or("none"),
+            a["bytes"],
+            a["cache_control"].as_str().unwrap_or("none")
+        );
     }
 }
 
