@@ -18,7 +18,7 @@ mod server;
 mod weight;
 
 use load::Kind;
-use report::{Bound, Budget, Report, median};
+use report::{Bound, Budget, Report, median, numbers};
 use serde_json::{Value, json};
 use server::Server;
 use std::path::{Path, PathBuf};
@@ -222,13 +222,6 @@ async fn relay(params: &Params) -> Result<Vec<Value>, String> {
 
 /// Adds the medians and the ratio to the Playwright half's raw figures.
 fn browser_figures(mut browser: Value) -> Value {
-    let numbers = |v: &Value| -> Vec<f64> {
-        v.as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_f64)
-            .collect()
-    };
     let floor = median(&numbers(&browser["call_setup"]["floor_ms"]));
     let duet = median(&numbers(&browser["call_setup"]["duet_ms"]));
     if let Some(setup) = browser.get_mut("call_setup").and_then(Value::as_object_mut) {
@@ -332,7 +325,10 @@ async fn smoke() {
         "a pass/fail line per budget:\n{md}"
     );
     assert_eq!(report.budgets.len(), 8);
-    assert!(md.contains("ratio 1.18×"), "the browser figures are summed up:\n{md}");
+    assert!(
+        md.contains("ratio 1.18×"),
+        "the browser figures are summed up:\n{md}"
+    );
     let dir = scratch().expect("scratch");
     write(&report, dir.path()).expect("the report is written");
     let json: Value = serde_json::from_str(

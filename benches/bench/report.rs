@@ -180,13 +180,6 @@ fn browser_section(md: &mut String, browser: &Value) {
         setup["method"].as_str().unwrap_or_default()
     );
     let load = &browser["page_load"];
-    let numbers = |v: &Value| -> Vec<f64> {
-        v.as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_f64)
-            .collect()
-    };
     let _ = writeln!(
         md,
         "Page load, {} runs: median {} in a fresh browser context, {} with its files cached.  \nMethod: {}\n",
@@ -210,6 +203,15 @@ fn browser_section(md: &mut String, browser: &Value) {
             a["cache_control"].as_str().unwrap_or("none")
         );
     }
+}
+
+/// The numbers in a JSON array (none if it is not one).
+pub fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_f64)
+        .collect()
 }
 
 /// The median of `values` (the lower middle one for an even count); `None` if empty.

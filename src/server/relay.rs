@@ -22,6 +22,10 @@ struct Head<'a> {
     kind: Cow<'a, str>,
     #[serde(rename = "toUser", borrow, default)]
     to_user: Option<Cow<'a, str>>,
+    /// Replaced by the server, but it must still be a string, as on the general path.
+    #[serde(rename = "fromUser", borrow, default)]
+    #[allow(dead_code)]
+    from_user: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     sdp: Option<&'a RawValue>,
     #[serde(rename = "iceCandidate", borrow, default)]
@@ -184,6 +188,7 @@ mod tests {
             r#"{"type":"_ice","iceCandidate":{"candidate":"c","sdpMLineIndex":-1}}"#,
             r#"{"type":"_ice","iceCandidate":["c","0",0]}"#,
             r#"{"type":"offer","toUser":5,"sdp":"v=0"}"#,
+            r#"{"type":"offer","fromUser":["x"],"sdp":"v=0"}"#,
             r#"{"type":"offer","sdp":"v=0""#,
             "not json",
         ] {
