@@ -1,5 +1,5 @@
 // The full browser benchmark (tests/bench.spec.ts) against the release build, which
-// `cargo leptos build --release` puts in target/release and target/site-release:
+// `make release` puts in target/release and target/site-release (`make bench` runs this):
 //
 //   DUET_BENCH_RUNS=10 DUET_BENCH_OUT=../target/bench/browser.json \
 //     ./node_modules/.bin/playwright test -c bench.config.ts
@@ -11,19 +11,11 @@ import normal from './playwright.config';
 const PORT = Number(process.env.DUET_BENCH_PORT ?? 3960);
 const BASE_URL = `http://127.0.0.1:${PORT}`;
 
+// Everything as in the normal suite (one test at a time, the same browser, fake devices
+// and flags), but only the benchmark, against the release server below.
 export default defineConfig({
-  testDir: './tests',
+  ...normal,
   testMatch: 'bench.spec.ts',
-  // One call at a time: on two cores anything running beside it would be measured too.
-  workers: 1,
-  fullyParallel: false,
-  retries: 0,
-  reporter: 'list',
-  // The spec sets its own, from the number of runs.
-  timeout: 60_000,
-  expect: { timeout: 10_000 },
-
-  // The same browser, with the same fake devices and flags, as the normal suite.
   use: { ...normal.use, baseURL: BASE_URL },
 
   webServer: {
