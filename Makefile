@@ -15,18 +15,21 @@ TOOLS := scripts/tools.sh
 # Extra arguments for `playwright test`, e.g. make e2e ARGS='-g cancel'.
 ARGS ?=
 
-# The environment cargo-leptos 0.3.11 gives cargo for a dev build (Project::to_envs in its
+# The environment cargo-leptos 0.3.11 gives cargo (Project::to_envs in its
 # src/config/project.rs), i.e. [package.metadata.leptos] in Cargo.toml. Plain cargo gets the
 # same, or each would throw away what the other compiled: leptos reads LEPTOS_OUTPUT_NAME
-# with option_env!, and a change of RUSTFLAGS rebuilds every crate.
-LEPTOS_BUILD_ENV := \
+# with option_env!, and a change of RUSTFLAGS rebuilds every crate. First what a dev and a
+# release build share, then each one's own.
+LEPTOS_PROJECT_ENV := \
 	LEPTOS_OUTPUT_NAME=duet \
-	LEPTOS_SITE_ROOT=target/site \
 	LEPTOS_SITE_PKG_DIR=pkg \
 	LEPTOS_SITE_ADDR=127.0.0.1:3000 \
 	LEPTOS_RELOAD_PORT=3001 \
 	LEPTOS_LIB_DIR=. \
-	LEPTOS_BIN_DIR=. \
+	LEPTOS_BIN_DIR=.
+LEPTOS_BUILD_ENV := \
+	$(LEPTOS_PROJECT_ENV) \
+	LEPTOS_SITE_ROOT=target/site \
 	LEPTOS_JS_MINIFY=false \
 	LEPTOS_HASH_FILES=false \
 	RUSTFLAGS='--cfg erase_components'
@@ -35,26 +38,19 @@ CARGO := env $(LEPTOS_BUILD_ENV) cargo
 # build scripts and proc macros that build compiled.
 FRONT_TARGET_DIR := target/front
 
-# What the server needs at run time to find the site cargo-leptos wrote.
-SITE_ENV := LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=duet
-
 # The release build's site is kept apart from the dev build's (target/site), so `make run`
 # and `make test` never serve each other's files. Its WASM, JS and CSS are named after a
 # hash of their contents (browsers may cache them for a year) and come with brotli and
 # gzip copies (--precompress) that the server sends instead.
 RELEASE_SITE := LEPTOS_SITE_ROOT=target/site-release LEPTOS_HASH_FILES=true
+# What the release server needs at run time to find that site.
 RELEASE_RUN_ENV := $(RELEASE_SITE) LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=duet
-# What cargo-leptos gives cargo for that release build (Project::to_envs, as above, with no
-# --cfg erase_components), so `cargo bench` reuses its server binary and dependencies.
+# What cargo-leptos gives cargo for the release build (no --cfg erase_components), so
+# `cargo bench` reuses its server binary and dependencies.
 RELEASE_BUILD_ENV := \
+	$(LEPTOS_PROJECT_ENV) \
 	$(RELEASE_SITE) \
 	LEPTOS_HASH_FILE_NAME=hash.txt \
-	LEPTOS_OUTPUT_NAME=duet \
-	LEPTOS_SITE_PKG_DIR=pkg \
-	LEPTOS_SITE_ADDR=127.0.0.1:3000 \
-	LEPTOS_RELOAD_PORT=3001 \
-	LEPTOS_LIB_DIR=. \
-	LEPTOS_BIN_DIR=. \
 	LEPTOS_JS_MINIFY=true
 
 .PHONY: help setup toolchain e2e-setup release-setup run build release bench test fmt clippy unit e2e clean

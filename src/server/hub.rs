@@ -203,13 +203,6 @@ impl Hub {
         }
     }
 
-    /// Queues a call frame for `to`, or holds it while they are away: their page needs the
-    /// other side's ICE candidates and hang-up when it comes back. At most a queue's worth
-    /// is held; a call that says more than that while one side is away is beyond saving.
-    fn deliver_call(&self, inner: &mut Inner, to: &UserName, text: String) {
-        hold_or_queue(&mut inner.peers, to, text, self.settings.send_queue);
-    }
-
     /// An offer, answer or ICE candidate from `from`: to the other party of their call,
     /// as `frame` is, or refused. Nothing about the call changes, so no presence either.
     pub fn relay(self: &Arc<Self>, from: &UserName, frame: &RelayFrame) {
@@ -301,7 +294,12 @@ impl Hub {
         for effect in effects {
             match effect {
                 Effect::Send { to, msg } => {
-                    self.deliver_call(inner, &to, msg.to_json());
+                    hold_or_queue(
+                        &mut inner.peers,
+                        &to,
+                        msg.to_json(),
+                        self.settings.send_queue,
+                    );
                     touched.insert(to);
                 }
                 Effect::Missed {
@@ -419,7 +417,9 @@ fn new_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// [`Hub::deliver_call`], for callers that hold the peers apart from the rest of `Inner`.
+/// Queues a call frame for `to`, or holds it while they are away: their page needs the
+/// other side's ICE candidates and hang-up when it comes back. At most a queue's worth
+/// is held; a call that says more than that while one side is away is beyond saving.
 fn hold_or_queue(peers: &mut HashMap<UserName, Peer>, to: &UserName, text: String, cap: usize) {
     let Some(peer) = peers.get_mut(to) else {
         return;
@@ -433,7 +433,7 @@ fn hold_or_queue(peers: &mut HashMap<UserName, Peer>, to: &UserName, text: Strin
 
 fn queue(peer: &Peer, to: &UserName, text: String) {
     let Some(queue) = &peer.queue else {
-        // Away: `deliver_call` holds call frames; chat the page asks for again on its return.
+        // Away: `hold_or_queue` holds call frames; chat the page asks for again on its return.
         return;
     };
     match queue.try_send(Outgoing::Text(text)) {
