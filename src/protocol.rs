@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub mod chat;
+mod fields;
 pub use chat::{
     ChatKind, ChatMessage, Conversation, ConversationSummary, Delivery, GroupName, Presence,
     PresenceEntry,
@@ -227,7 +228,10 @@ pub enum ErrorCode {
 
 /// One frame on the signaling socket. Each variant's `///` says which way it travels;
 /// "page → page" frames go through the server, which checks and stamps them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Written with serde's derive; read by the hand-written `Deserialize` in `fields.rs`, which
+/// must list the same `type`s and field names (the round-trip tests hold them together).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type")]
 pub enum Message {
     /// page → page: ring `toUser`.

@@ -96,9 +96,7 @@ pub const LAN_QR_ALT: &str = "QR code of the address to open on a phone";
 pub const FINGERPRINT: &str = "Certificate SHA-256:";
 pub const NO_QR: &str = "Could not make the QR code of this server's address.";
 
-pub fn no_lan_link(why: &str) -> String {
-    format!("Could not get this server's address: {why}")
-}
+pub const NO_LAN_LINK: &str = "Could not get this server's address.";
 
 /// What a phone needs to know about the address shown: whether it can reach it, and
 /// whether its browser will open the camera there.

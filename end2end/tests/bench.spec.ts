@@ -72,8 +72,9 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 /**
  * In the page: the floor. Two RTCPeerConnections of this page call each other as duet's
  * pages do, minus the server: the caller's camera is already open; from `start` the callee
- * opens its camera, the caller offers, the callee answers, candidates go straight across,
- * and `end` is the later of the two sides' first presented remote frame.
+ * opens its camera while the caller makes its offer, the callee takes the offer once its
+ * camera is open and answers, candidates go straight across, and `end` is the later of the
+ * two sides' first presented remote frame.
  */
 async function floorCall(): Promise<{ start: number; end: number }> {
   const now = () => performance.timeOrigin + performance.now();
@@ -95,14 +96,19 @@ async function floorCall(): Promise<{ start: number; end: number }> {
   try {
     caller.streams.push(await media());
     const start = now();
-    const offered = (async () => {
-      callee.streams.push(await media());
+    const calleeMedia = media().then((stream) => {
+      callee.streams.push(stream);
+      return stream;
+    });
+    const offerMade = (async () => {
       send(caller.pc, caller.streams[0]);
       await caller.pc.setLocalDescription(await caller.pc.createOffer());
-      await callee.pc.setRemoteDescription(caller.pc.localDescription!);
     })();
+    const offered = Promise.all([calleeMedia, offerMade]).then(async ([stream]) => {
+      send(callee.pc, stream);
+      await callee.pc.setRemoteDescription(caller.pc.localDescription!);
+    });
     const answered = offered.then(async () => {
-      send(callee.pc, callee.streams[0]);
       await callee.pc.setLocalDescription(await callee.pc.createAnswer());
       await caller.pc.setRemoteDescription(callee.pc.localDescription!);
     });

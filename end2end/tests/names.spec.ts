@@ -20,6 +20,14 @@ test('the call page exists only for valid names', async ({ request }) => {
   expect((await request.get('/webrtc/alice.html')).status()).toBe(200);
 });
 
+test('any other path is a page that says it is not found, with a 404', async ({ page }) => {
+  for (const path of ['/nope', '/webrtc/a/b.html']) {
+    const response = await page.goto(path);
+    expect(response?.status(), path).toBe(404);
+    await expect(page.locator('main .notice')).toHaveText('Page not found.');
+  }
+});
+
 test('the home page opens the call page of the name picked, and refuses a bad one', async ({
   page,
 }) => {

@@ -270,24 +270,24 @@ impl Controller {
             return;
         };
         let from = from.clone();
-        let Some(media) = self.open_media().await else {
-            // Say why, so the caller is not left wondering.
-            self.send(Message::CallBack {
-                route: Route::to(&from),
-                msg: DECLINE.into(),
-                reason: Some(Reason::NoMedia),
-            });
-            self.call = Line::None;
-            self.show_phase();
-            return;
-        };
-        // The ring may have ended while the camera opened; the hang-up is queued behind us.
+        // Accept first, then open the camera: the caller makes its offer and the server
+        // carries it here while the camera starts (on a phone that takes hundreds of ms),
+        // rather than after. The camera still opens only now, at Accept. The offer waits in
+        // the socket's queue until this returns with the media it answers with.
         self.send(Message::CallBack {
             route: Route::to(&from),
             msg: ACCEPT.into(),
             reason: None,
         });
         self.view.status.set(text::connecting_to(&from));
+        let Some(media) = self.open_media().await else {
+            // Say why, so the caller is not left wondering.
+            self.send(hangup(&from, Some(Reason::NoMedia)));
+            self.call = Line::None;
+            self.show_phase();
+            return;
+        };
+        // The call may have ended while the camera opened; the hang-up is queued behind us.
         self.call = Line::InCall {
             with: from,
             media,

@@ -5,9 +5,9 @@ use crate::components::{CallControls, ChatPanel, People, StatusLine, VideoTile};
 use crate::phone::{Action, PhoneView};
 use crate::protocol::UserName;
 use crate::text;
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 /// What a name's path segment escapes: everything but ASCII letters, digits and the
@@ -26,13 +26,16 @@ pub fn page_user(segment: &str) -> Result<UserName, crate::protocol::NameError> 
     UserName::parse(&percent_decode_str(raw).decode_utf8_lossy())
 }
 
+/// The page of `/webrtc/SEGMENT`.
 #[component]
-pub fn CallPage() -> impl IntoView {
-    let segment = use_params_map().with_untracked(|p| p.get("segment").unwrap_or_default());
+pub fn CallPage(segment: String) -> impl IntoView {
     match page_user(&segment) {
-        Ok(name) => view! { <Phone name /> }.into_any(),
-        // The server answers 400 before this; a client-side navigation can still get here.
-        Err(why) => view! { <p class="notice">{text::bad_name(&why.to_string())}</p> }.into_any(),
+        Ok(name) => Either::Left(view! { <Phone name /> }),
+        // The server answers a bad name with 400 and never renders this; were it to, the page
+        // says why rather than panic.
+        Err(why) => {
+            Either::Right(view! { <p class="notice">{text::bad_name(&why.to_string())}</p> })
+        }
     }
 }
 

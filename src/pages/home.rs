@@ -3,8 +3,8 @@
 
 use crate::protocol::UserName;
 use crate::text;
+use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use serde::{Deserialize, Serialize};
 
 /// The QR code of [`LanLink::url`], served by the server (`server/lan.rs`).
@@ -23,30 +23,32 @@ pub struct LanLink {
     pub fingerprint: Option<String>,
 }
 
-/// The server's [`LanLink`] for this request. A server function so that the page gets it
-/// the same way when rendered by the server (serialized into the page, so hydration
-/// matches) and when the browser navigates here by itself.
-#[server]
-pub async fn fetch_lan_link() -> Result<LanLink, ServerFnError> {
-    let state = use_context::<crate::server::AppState>()
-        .ok_or_else(|| ServerFnError::new("the server state is missing"))?;
-    let request = use_context::<axum::http::request::Parts>();
-    Ok(state.lan.link(request.as_ref()))
+/// The server's [`LanLink`] for the request being rendered; `None` in the browser, which
+/// reads the server's instead (see [`HomePage`]).
+fn lan_link() -> Option<LanLink> {
+    #[cfg(feature = "ssr")]
+    return use_context::<crate::server::AppState>().map(|state| {
+        let request = use_context::<axum::http::request::Parts>();
+        state.lan.link(request.as_ref())
+    });
+    #[cfg(not(feature = "ssr"))]
+    None
 }
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let navigate = use_navigate();
     let open = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match UserName::parse(name.get_untracked().trim()) {
-            Ok(name) => navigate(&crate::pages::call::page_path(&name), Default::default()),
+            Ok(name) => go_to(&crate::pages::call::page_path(&name)),
             Err(why) => error.set(Some(text::bad_name(&why.to_string()))),
         }
     };
-    let lan = Resource::new(|| (), |()| fetch_lan_link());
+    // Computed while the server renders the page and written into it, so the browser
+    // hydrates the same panel without asking again (and without async machinery).
+    let lan = SharedValue::new(lan_link).into_inner();
     view! {
         <section class="home">
             <h1>{text::APP_NAME}</h1>
@@ -66,24 +68,30 @@ pub fn HomePage() -> impl IntoView {
                 <button type="submit">{text::OPEN}</button>
                 <p class="error" role="alert">{move || error.get()}</p>
             </form>
-            <Suspense fallback=|| ()>
-                {move || {
-                    lan.get()
-                        .map(|link| match link {
-                            Ok(link) => view! { <LanPanel link /> }.into_any(),
-                            Err(err) => {
-                                view! {
-                                    <p class="error" role="alert">
-                                        {text::no_lan_link(&err.to_string())}
-                                    </p>
-                                }
-                                    .into_any()
-                            }
-                        })
-                }}
-            </Suspense>
+            {match lan {
+                Some(link) => Either::Left(view! { <LanPanel link /> }),
+                None => {
+                    Either::Right(
+                        view! {
+                            <p class="error" role="alert">
+                                {text::NO_LAN_LINK}
+                            </p>
+                        },
+                    )
+                }
+            }}
         </section>
     }
+}
+
+/// Opens `path` as a new page load.
+fn go_to(path: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Err(err) = window().location().assign(path) {
+        leptos::logging::error!("cannot open {path}: {err:?}");
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
 }
 
 /// The LAN URL as a QR code and as text, with what a phone needs to know to use it.

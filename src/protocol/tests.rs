@@ -239,3 +239,183 @@ fn group_names_and_client_ids() {
     assert!(!chat::valid_client_id("a b"));
     assert!(!chat::valid_client_id(&"a".repeat(65)));
 }
+
+/// Every variant with every field set, written by serde's derive and read back by the
+/// hand-written reader (`fields.rs`): the two must agree on each type and field name.
+#[test]
+fn every_variant_reads_back_what_was_written() {
+    let route = Route::new("alice", "bob");
+    let name = |raw: &str| UserName::parse(raw).unwrap();
+    let group = GroupName::parse("team").unwrap();
+    let conversation = Conversation::Group(group.clone());
+    let message = ChatMessage {
+        id: 7,
+        client_id: Some("c7".into()),
+        conversation: conversation.clone(),
+        from: name("alice"),
+        at: 1_700_000_000_000,
+        kind: ChatKind::MissedCall,
+        text: String::new(),
+        reason: Some(Reason::Timeout),
+        state: Delivery::Delivered,
+    };
+    let ice_servers = vec![IceServer {
+        urls: vec!["turn:t.example.org".into()],
+        username: Some("u".into()),
+        credential: Some("p".into()),
+    }];
+    let all = [
+        Message::CallStart {
+            route: route.clone(),
+            msg: Some("1".into()),
+        },
+        Message::CallBack {
+            route: route.clone(),
+            msg: "0".into(),
+            reason: Some(Reason::Busy),
+        },
+        Message::Offer {
+            route: route.clone(),
+            sdp: "v=0\r\n".into(),
+        },
+        Message::Answer {
+            route: route.clone(),
+            sdp: "v=0\r\n".into(),
+        },
+        Message::Ice {
+            route: route.clone(),
+            ice_candidate: IceCandidate {
+                candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host".into(),
+                sdp_mid: Some("0".into()),
+                sdp_m_line_index: Some(0),
+            },
+        },
+        Message::Hangup {
+            route: route.clone(),
+            msg: Some("bye".into()),
+            reason: Some(Reason::HungUp),
+        },
+        Message::Welcome {
+            route: route.clone(),
+            user: "alice".into(),
+            ice_servers: ice_servers.clone(),
+            ice_transport_policy: IcePolicy::Relay,
+            ring_timeout_secs: 30,
+            resume: Some("secret".into()),
+            resumed: true,
+        },
+        Message::IceServers {
+            route: route.clone(),
+            ice_servers,
+        },
+        Message::Ringing {
+            route: route.clone(),
+        },
+        Message::Error {
+            route: route.clone(),
+            code: ErrorCode::TooLong,
+            msg: "too long".into(),
+            id: Some("c1".into()),
+        },
+        Message::Sync {
+            route: route.clone(),
+        },
+        Message::Presence {
+            route: route.clone(),
+            users: vec![PresenceEntry {
+                user: name("bob"),
+                state: Presence::InCall,
+            }],
+            full: true,
+        },
+        Message::Conversations {
+            route: route.clone(),
+            conversations: vec![ConversationSummary {
+                conversation: conversation.clone(),
+                members: vec![name("alice"), name("bob")],
+                unread: 2,
+                last_id: Some(7),
+            }],
+        },
+        Message::ChatSend {
+            route: route.clone(),
+            id: "c1".into(),
+            conversation: Conversation::User(name("bob")),
+            text: "hi".into(),
+        },
+        Message::ChatAck {
+            route: route.clone(),
+            id: "c7".into(),
+            message: message.clone(),
+        },
+        Message::Chat {
+            route: route.clone(),
+            messages: vec![message.clone()],
+        },
+        Message::ChatReceived {
+            route: route.clone(),
+            ids: vec![1, 2],
+        },
+        Message::ChatDelivered {
+            route: route.clone(),
+            ids: vec![3],
+        },
+        Message::ChatRead {
+            route: route.clone(),
+            conversation: conversation.clone(),
+            upto: 7,
+        },
+        Message::History {
+            route: route.clone(),
+            conversation: conversation.clone(),
+            before: Some(9),
+            limit: Some(50),
+        },
+        Message::HistoryPage {
+            route: route.clone(),
+            conversation: conversation.clone(),
+            messages: vec![message],
+            more: true,
+        },
+        Message::GroupCreate {
+            route: route.clone(),
+            group: group.clone(),
+            members: vec![name("bob")],
+        },
+        Message::GroupAdd {
+            route: route.clone(),
+            group: group.clone(),
+            members: vec![name("carol")],
+        },
+        Message::Group {
+            route,
+            group,
+            members: vec![name("alice"), name("bob")],
+        },
+    ];
+    assert_eq!(all.len(), KNOWN_TYPES.len(), "a variant is missing here");
+    for msg in all {
+        assert_eq!(decode(&msg.to_json()), Ok(msg.clone()), "{}", msg.kind());
+    }
+}
+
+#[test]
+fn a_missing_field_is_named() {
+    let err = decode(r#"{"type":"offer","toUser":"bob"}"#).unwrap_err();
+    assert!(err.to_string().contains("missing field `sdp`"), "{err}");
+    let err = decode(r#"{"type":"welcome","user":"a","iceServers":[]}"#).unwrap_err();
+    assert!(
+        err.to_string().contains("missing field `ringTimeoutSecs`"),
+        "{err}"
+    );
+    // Absent and null are the same; unknown fields are ignored.
+    let msg = decode(r#"{"type":"hangup","msg":null,"future":{"x":1}}"#).unwrap();
+    assert_eq!(
+        msg,
+        Message::Hangup {
+            route: Route::default(),
+            msg: None,
+            reason: None
+        }
+    );
+}

@@ -309,6 +309,12 @@ impl Calls {
                 hangup(from.as_str(), &other, reason(Reason::Cancelled), from),
                 missed(from, &other, reason(Reason::Cancelled)),
             ],
+            // The callee accepts before its camera opens (the caller's opened before it
+            // rang), so a call that ends for want of media is a call the caller missed.
+            State::InCall { .. } if reason(Reason::HungUp) == Reason::NoMedia => vec![
+                hangup(from.as_str(), &other, Reason::NoMedia, from),
+                missed(&other, from, Reason::NoMedia),
+            ],
             _ => vec![hangup(from.as_str(), &other, reason(Reason::HungUp), from)],
         }
     }

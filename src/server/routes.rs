@@ -8,7 +8,7 @@ use super::lan::{self, Lan};
 use super::settings::Settings;
 use super::socket::handle_socket;
 use super::store::{Store, StoreError};
-use crate::app::{App, shell};
+use crate::app::shell;
 use crate::pages::LAN_QR_PATH;
 use crate::protocol::UserName;
 use crate::text;
@@ -18,10 +18,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list_with_exclusions};
 use std::sync::Arc;
 
-/// The route that serves both the call page and the socket; Leptos must not claim it.
+/// The route that serves both the call page and the socket.
 const WEBRTC_ROUTE: &str = "/webrtc/{segment}";
 
 /// Everything a handler can ask for.
@@ -51,6 +50,9 @@ pub fn app(
     leptos_options: LeptosOptions,
     lan: Lan,
 ) -> Result<Router, StoreError> {
+    // Rendering spawns tasks on Leptos's executor, which runs on tokio. (leptos_axum's
+    // route helpers, which duet does not use, set this up.) An Err means it already is.
+    let _ = any_spawner::Executor::init_tokio();
     let store = Store::open(&settings.database())?;
     let state = AppState {
         leptos_options,
@@ -59,14 +61,11 @@ pub fn app(
     };
     let hashed = assets::Hashed::of(&state.leptos_options);
     let pkg_prefix: Arc<str> = format!("/{}/", state.leptos_options.site_pkg_dir).into();
-    let routes = generate_route_list_with_exclusions(App, Some(vec![WEBRTC_ROUTE.to_owned()]));
     let router = Router::new()
+        .route("/", get(home))
         .route(WEBRTC_ROUTE, get(webrtc))
         .route(LAN_QR_PATH, get(lan::lan_qr))
-        .leptos_routes(&state, routes, {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
-        })
+        // Static files; any other path gets the app's "not found" page with a 404.
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(move |req, next| {
             assets::cache_control(hashed.clone(), pkg_prefix.clone(), req, next)
@@ -122,13 +121,22 @@ async fn webrtc(
         .on_upgrade(move |socket| handle_socket(socket, hub, name, resume))
 }
 
-/// Renders the app for `req` as any Leptos route would be.
+/// `/`, the home page.
+async fn home(State(state): State<AppState>, req: Request) -> Response {
+    render_page(&state, req).await
+}
+
+/// Renders the app (which picks the page by `req`'s path, `app::Page`), with the server's
+/// state in its context.
 async fn render_page(state: &AppState, req: Request) -> Response {
     let options = state.leptos_options.clone();
     let render = leptos_axum::render_app_to_stream_with_context(
         {
-            let options = options.clone();
-            move || provide_context(options.clone())
+            let state = state.clone();
+            move || {
+                provide_context(state.leptos_options.clone());
+                provide_context(state.clone());
+            }
         },
         move || shell(options.clone()),
     );

@@ -585,8 +585,9 @@ fn race_hangup_crossing_the_ring_timeout() {
 fn a_hangup_that_says_no_media_keeps_that_reason() {
     let mut calls = online(&["alice", "bob"]);
     in_call(&mut calls, "alice", "bob");
+    // bob accepted, then found no camera or microphone.
     let effects = calls.handle(
-        &name("alice"),
+        &name("bob"),
         Message::Hangup {
             route: Route::default(),
             msg: None,
@@ -594,8 +595,13 @@ fn a_hangup_that_says_no_media_keeps_that_reason() {
         },
     );
     assert_eq!(
-        reason_of(&only_sent_to(&effects, "bob")),
+        reason_of(&only_sent_to(&effects, "alice")),
         Some(Reason::NoMedia)
+    );
+    // For the chat log it is a call bob missed.
+    assert_eq!(
+        missed(&effects),
+        vec![("alice".to_owned(), "bob".to_owned(), Reason::NoMedia)]
     );
 }
 
