@@ -36,20 +36,16 @@ pub struct Peer {
 }
 
 impl Peer {
-    /// A connection sending `tracks` of `stream`, reporting to `events`.
+    /// A connection reporting to `events`, sending nothing yet (see [`Peer::send`]). It
+    /// gathers no candidates and contacts nobody until it makes or takes an offer.
     pub fn new(
         ice_servers: &[IceServer],
         policy: IcePolicy,
-        stream: &MediaStream,
-        tracks: impl Iterator<Item = MediaStreamTrack>,
         generation: Generation,
         events: UnboundedSender<(Generation, PeerEvent)>,
     ) -> Result<Self, JsError> {
         let pc = RtcPeerConnection::new_with_configuration(&configuration(ice_servers, policy))
             .or_js("RTCPeerConnection")?;
-        for track in tracks {
-            pc.add_track_0(&track, stream);
-        }
 
         let tx = events.clone();
         let on_ice = Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(
@@ -106,6 +102,14 @@ impl Peer {
         })
     }
 
+    /// Sends `tracks` of `stream` to the other side: before the offer is made or taken,
+    /// so that it carries them.
+    pub fn send(&self, stream: &MediaStream, tracks: impl Iterator<Item = MediaStreamTrack>) {
+        for track in tracks {
+            self.pc.add_track_0(&track, stream);
+        }
+    }
+
     /// Swaps in fresh ICE servers (renewed TURN credentials) for later gathering.
     pub fn use_ice_servers(
         &self,
@@ -137,6 +141,12 @@ impl Peer {
         let sdp = sdp_of(&offer)?;
         self.set_local(RtcSdpType::Offer, &sdp).await?;
         Ok(sdp)
+    }
+
+    /// The local description as it stands now: with an `a=candidate` line for every
+    /// candidate gathered so far.
+    pub fn local_sdp(&self) -> Option<String> {
+        self.pc.local_description().map(|d| d.sdp())
     }
 
     /// Creates the offer, makes it the local description, and returns its SDP.

@@ -1,0 +1,100 @@
+// How a call is set up fast: what each page prepares while it rings, and what it does not
+// send before Accept (src/client/controller.rs, `Ring`).
+import type { Page } from '@playwright/test';
+import { accept, expect, expectMediaFlowing, expectState, idle, ring, test, type Person } from './helpers';
+
+declare global {
+  interface Window {
+    /** Every frame the page received: its type, and whether its camera was open by then. */
+    __received: { type: string; sdp?: string; cameraOpen: boolean }[];
+    __cameraOpen: boolean;
+  }
+}
+
+/**
+ * In the page, before its scripts: records each received frame, and makes getUserMedia
+ * take `delayMs` longer (a slow phone camera), noting when it has opened.
+ */
+function recordFrames(delayMs: number) {
+  window.__received = [];
+  window.__cameraOpen = false;
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args: ConstructorParameters<typeof WebSocket>) {
+      super(...args);
+      this.addEventListener('message', (e) => {
+        const { type, sdp } = JSON.parse(e.data);
+        window.__received.push({ type, sdp, cameraOpen: window.__cameraOpen });
+      });
+    }
+  };
+  const devices = navigator.mediaDevices;
+  const getUserMedia = devices.getUserMedia.bind(devices);
+  devices.getUserMedia = async (constraints?: MediaStreamConstraints) => {
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    const stream = await getUserMedia(constraints);
+    window.__cameraOpen = true;
+    return stream;
+  };
+}
+
+const received = (p: Person) => p.page.evaluate(() => window.__received);
+
+/** What `p`'s newest RTCPeerConnection holds. */
+const connection = (p: Person) =>
+  p.page.evaluate(() => {
+    const pc = window.__duetPcs.at(-1);
+    return pc
+      ? {
+          count: window.__duetPcs.length,
+          local: pc.localDescription?.type ?? null,
+          remote: pc.remoteDescription?.type ?? null,
+          senders: pc.getSenders().filter((s) => s.track).length,
+          state: pc.signalingState,
+        }
+      : null;
+  });
+
+test('while it rings the caller has its offer made and the callee a connection, and neither sends anything', async ({
+  open,
+}) => {
+  const record = { beforeGoto: (page: Page) => page.addInitScript(recordFrames, 0) };
+  const [alice, bob] = await Promise.all([open('alice', record), open('bob', record)]);
+  await idle(alice, bob);
+  await ring(alice, bob);
+
+  // alice's offer is made, with her camera and microphone in it; bob's connection exists,
+  // with nothing to send yet (his camera opens only when he accepts).
+  await expect.poll(() => connection(alice)).toMatchObject({ local: 'offer', remote: null, senders: 2 });
+  await expect.poll(() => connection(bob)).toMatchObject({ local: null, remote: null, senders: 0 });
+  // Nothing of the call reached bob before he answered.
+  await bob.page.waitForTimeout(300);
+  expect((await received(bob)).map((f) => f.type)).not.toContain('offer');
+  expect((await received(bob)).map((f) => f.type)).not.toContain('_ice');
+
+  // Declined: both prepared connections are closed, unused.
+  await bob.page.locator('#decline').click();
+  await expectState(alice, 'idle', 'declined');
+  await expect.poll(() => connection(alice)).toMatchObject({ state: 'closed' });
+  await expect.poll(() => connection(bob)).toMatchObject({ state: 'closed' });
+});
+
+test('the callee accepts before its camera opens, and the offer it gets carries the candidates', async ({
+  open,
+}) => {
+  // bob's camera takes 1.5 s to open.
+  const slowCamera = { beforeGoto: (page: Page) => page.addInitScript(recordFrames, 1_500) };
+  const [alice, bob] = await Promise.all([open('alice'), open('bob', slowCamera)]);
+  await idle(alice, bob);
+  await ring(alice, bob);
+  await accept(bob, alice);
+
+  // alice heard of the accept at once and her offer is already waiting at bob's, with
+  // the candidates gathered while it rang written into it, while bob's camera still opens.
+  await expect.poll(async () => (await received(bob)).map((f) => f.type)).toContain('offer');
+  const offer = (await received(bob)).find((f) => f.type === 'offer')!;
+  expect(offer.cameraOpen, 'the offer arrived before the camera opened').toBe(false);
+  expect(offer.sdp).toMatch(/^a=candidate:/m);
+
+  await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
+});
