@@ -71,10 +71,10 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 
 /**
  * In the page: the floor. Two RTCPeerConnections of this page call each other as duet's
- * pages do, minus the server: the caller's camera is already open; from `start` the callee
- * opens its camera while the caller makes its offer, the callee takes the offer once its
- * camera is open and answers, candidates go straight across, and `end` is the later of the
- * two sides' first presented remote frame.
+ * pages do, minus the server: before `start` the caller's camera is open and its offer
+ * made (duet's caller makes it while the call rings); from `start` the callee opens its
+ * camera, takes the offer, and answers; candidates go straight across, and `end` is the
+ * later of the two sides' first presented remote frame.
  */
 async function floorCall(): Promise<{ start: number; end: number }> {
   const now = () => performance.timeOrigin + performance.now();
@@ -95,16 +95,11 @@ async function floorCall(): Promise<{ start: number; end: number }> {
   };
   try {
     caller.streams.push(await media());
+    send(caller.pc, caller.streams[0]);
+    await caller.pc.setLocalDescription(await caller.pc.createOffer());
     const start = now();
-    const calleeMedia = media().then((stream) => {
+    const offered = media().then(async (stream) => {
       callee.streams.push(stream);
-      return stream;
-    });
-    const offerMade = (async () => {
-      send(caller.pc, caller.streams[0]);
-      await caller.pc.setLocalDescription(await caller.pc.createOffer());
-    })();
-    const offered = Promise.all([calleeMedia, offerMade]).then(async ([stream]) => {
       send(callee.pc, stream);
       await callee.pc.setRemoteDescription(caller.pc.localDescription!);
     });
@@ -112,8 +107,10 @@ async function floorCall(): Promise<{ start: number; end: number }> {
       await callee.pc.setLocalDescription(await callee.pc.createAnswer());
       await caller.pc.setRemoteDescription(callee.pc.localDescription!);
     });
-    // A candidate can turn up before the other side has the description it belongs to; a
-    // server would keep them in order, so here they wait for it.
+    // The caller's candidates gathered until the callee takes the offer are in it (its
+    // local description, as duet sends it); later ones trickle. A candidate can turn up
+    // before the other side has the description it belongs to; a server would keep them
+    // in order, so here they wait for it.
     let fail!: (e: unknown) => void;
     const failed = new Promise<never>((_, reject) => (fail = reject));
     caller.pc.onicecandidate = ({ candidate }) => {
@@ -195,7 +192,7 @@ test('call set-up: in-page floor vs duet call', async ({ browser, baseURL, open 
     floor_ms: floor,
     duet_ms: duet,
     method:
-      'start: floor = just before the callee getUserMedia (caller camera already open), duet = ' +
+      'start: floor = just before the callee getUserMedia (caller camera open, offer made), duet = ' +
       'Accept click (capture listener); end: the later of the two sides\' first remote video ' +
       'frame presented (requestVideoFrameCallback); timeOrigin + performance.now()',
   });

@@ -480,6 +480,13 @@ impl Controller {
         else {
             return;
         };
+        // The offer as its description stands now: with the candidates gathered since.
+        let prepared = ring.offer.map(|offer| {
+            ring.peer
+                .as_ref()
+                .and_then(Peer::local_sdp)
+                .unwrap_or(offer)
+        });
         self.call = Line::InCall {
             with: to.clone(),
             media,
@@ -488,20 +495,15 @@ impl Controller {
         };
         self.view.status.set(text::connecting_to(&to));
         self.show_phase();
-        if let Some(offer) = ring.offer {
-            let sdp = match &self.call {
-                Line::InCall {
-                    peer: Some(peer), ..
-                } => peer.local_sdp().unwrap_or(offer),
-                _ => offer,
-            };
+        if let Some(sdp) = prepared {
             self.send(Message::Offer {
                 route: Route::to(&to),
                 sdp,
             });
             return;
         }
-        // Not prepared (the accept came first): make them now.
+        // A ring without its offer ready (none is left so by the time an accept can be
+        // read, but the page does not rely on it): make them now.
         if let Err(err) = self.ensure_peer() {
             return self.fail(err);
         }
@@ -564,6 +566,8 @@ impl Controller {
         if generation != self.generation {
             return;
         }
+        // While it rings nothing goes out: the caller's candidates gathered meanwhile are in
+        // its offer's description when it is sent (see `Ring`).
         let Line::InCall { with, caller, .. } = &self.call else {
             return;
         };
