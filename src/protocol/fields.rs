@@ -16,7 +16,8 @@ use super::{
 };
 use serde::Deserialize;
 
-#[derive(Default, Deserialize)]
+/// Every field of every type, by its wire name.
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Fields {
     #[serde(rename = "type")]
