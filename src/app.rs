@@ -56,6 +56,11 @@ impl Page {
             _ => Page::NotFound,
         }
     }
+
+    /// The page being rendered (on the server) or shown (in the browser).
+    pub fn current() -> Self {
+        Self::of(&current_path())
+    }
 }
 
 /// The path being rendered: the request's on the server, the address bar's in the browser.
@@ -71,7 +76,7 @@ fn current_path() -> String {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let page = match Page::of(&current_path()) {
+    let page = match Page::current() {
         Page::Home => EitherOf3::A(view! { <HomePage /> }),
         Page::Call(segment) => EitherOf3::B(view! { <CallPage segment /> }),
         Page::NotFound => EitherOf3::C(view! { <p class="notice">{text::NOT_FOUND}</p> }),

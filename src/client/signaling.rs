@@ -2,6 +2,7 @@
 //! a stream of [`SocketEvent`]s that ends with the socket's close.
 
 use super::js::{JsError, JsResultExt, log};
+use crate::app::Page;
 use crate::protocol::{self, Message, UserName};
 use futures::channel::mpsc::{UnboundedSender, unbounded};
 use futures::stream::{self, LocalBoxStream};
@@ -46,13 +47,10 @@ thread_local! {
 /// the welcome then travel while the WASM takes over the page, instead of after. (Frames
 /// that arrive meanwhile wait in the socket's stream.) Anywhere else does nothing.
 pub fn open_early() {
-    let Some(path) = web_sys::window().and_then(|w| w.location().pathname().ok()) else {
+    let Page::Call(segment) = Page::current() else {
         return;
     };
-    let Some(segment) = path.strip_prefix("/webrtc/") else {
-        return;
-    };
-    if let Ok(name) = crate::pages::page_user(segment)
+    if let Ok(name) = crate::pages::page_user(&segment)
         && let Ok(connection) = open(&name, None)
     {
         EARLY.set(Some((name, connection)));
