@@ -7,7 +7,7 @@
 //! `cargo test` runs it with tiny parameters and no budgets (a smoke run, so it cannot rot).
 //!
 //! Full-run parameters: DUET_BENCH_PAIRS (50), DUET_BENCH_SECS (12 s measured per frame
-//! kind and server, in two runs after 1 s of warm-up each), DUET_BENCH_IDLE (10 000
+//! kind and server, in four runs after 1 s of warm-up each), DUET_BENCH_IDLE (10 000
 //! sockets), LEPTOS_SITE_ROOT (the site to weigh: target/site).
 
 mod baseline;
@@ -184,24 +184,27 @@ async fn suite(params: &Params, pkg: &Path, browser: Option<Value>) -> Result<Re
 }
 
 /// Both frame kinds through the baseline and through duet, one server process each. Each
-/// gets half its time in two runs, in the order baseline, duet, duet, baseline, so what
-/// drifts on a busy machine (a neighbour, a warming cache) weighs on both alike.
+/// gets its time in four runs, in the order baseline, duet, duet, baseline, twice: what
+/// drifts on a busy machine (a neighbour, a warming cache) weighs on both alike, and one
+/// run's bad seconds weigh less (runs of the same server in one suite differed by 15%).
 async fn relay(params: &Params) -> Result<Vec<Value>, String> {
+    const ROUNDS_EACH: u32 = 4;
     let data = scratch()?;
     let duet = Server::duet(data.path())?;
     let baseline = Server::baseline()?;
-    let half = params.measure / 2;
+    let each = params.measure / ROUNDS_EACH;
     let mut cases = Vec::new();
     for kind in [Kind::Ice, Kind::Offer] {
         let (mut base, mut ours) = (load::Samples::default(), load::Samples::default());
-        for (round, is_duet) in [false, true, true, false].into_iter().enumerate() {
+        let order = [false, true, true, false].repeat(ROUNDS_EACH as usize / 2);
+        for (round, is_duet) in order.into_iter().enumerate() {
             let (server, into) = if is_duet {
                 (&duet, &mut ours)
             } else {
                 (&baseline, &mut base)
             };
             let prefix = format!("{}{round}", kind.name().trim_start_matches('_'));
-            let run = load::run(server, &prefix, params.pairs, kind, params.warmup, half);
+            let run = load::run(server, &prefix, params.pairs, kind, params.warmup, each);
             into.add(
                 run.await
                     .map_err(|e| format!("{}, round {round}: {e}", kind.name()))?,

@@ -93,7 +93,7 @@ impl Report {
         if let Some(relay) = s.get("relay") {
             let _ = writeln!(
                 md,
-                "## Signaling relay\n\n{} caller/callee pairs in calls, each ping-ponging one frame, {} s measured per server (two runs each, baseline–duet–duet–baseline, each after {} s of warm-up).\n",
+                "## Signaling relay\n\n{} caller/callee pairs in calls, each ping-ponging one frame, {} s measured per server (four runs each, baseline–duet–duet–baseline twice, each after {} s of warm-up).\n",
                 relay["pairs"], relay["measure_secs"], relay["warmup_secs"]
             );
             let _ = writeln!(

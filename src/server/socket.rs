@@ -45,11 +45,13 @@ pub async fn handle_socket(
     let mut send = tokio::spawn(send_task(sink, session.queue));
     let mut send_ended = false;
     let ending = tokio::select! {
+        // Fixed order: no random draw each time a frame wakes this task.
+        biased;
+        ending = receive_loop(stream, &hub, &name, session.closer) => ending,
         _ = &mut send => {
             send_ended = true;
             Ending::Lost
         }
-        ending = receive_loop(stream, &hub, &name, session.closer) => ending,
         _ = session.kick.notified() => {
             // Its reader is stuck (the send task may be blocked on a full TCP buffer), or
             // the same page is back on a new socket.
