@@ -97,7 +97,7 @@ run: release
 bench: release e2e-setup
 	rm -rf target/bench
 	mkdir -p target/bench
-	DUET_E2E_BINARY=target/release/duet DUET_BENCH_RUNS=$${DUET_BENCH_RUNS:-10} \
+	DUET_E2E_BINARY=target/release/duet DUET_BENCH_RUNS=$${DUET_BENCH_RUNS:-20} \
 		DUET_BENCH_OUT=../target/bench/browser.json scripts/e2e.sh -c bench.config.ts
 	env $(RELEASE_BUILD_ENV) cargo bench --features ssr --bench bench
 

@@ -1,7 +1,7 @@
 // The full browser benchmark (tests/bench.spec.ts) against the release build, which
 // `make release` puts in target/release and target/site-release (`make bench` runs this):
 //
-//   DUET_BENCH_RUNS=10 DUET_BENCH_OUT=../target/bench/browser.json \
+//   DUET_BENCH_RUNS=20 DUET_BENCH_OUT=../target/bench/browser.json \
 //     ./node_modules/.bin/playwright test -c bench.config.ts
 //
 // The normal suite (playwright.config.ts) runs the same spec once, as a smoke test.
