@@ -161,21 +161,56 @@ pub struct Figures {
     pub max_us: u32,
     /// The server's own CPU time (user + system) per message relayed.
     pub server_cpu_us_per_msg: f64,
+    /// Each run on its own, in the order they ran: how far one run is from the next on
+    /// this machine, beside the figures of all of them together.
+    pub runs: Vec<RunFigures>,
 }
 
-/// One run's raw measurements.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RunFigures {
+    pub msgs_per_sec: f64,
+    pub p99_us: u32,
+}
+
+/// The raw measurements of one run, or of several put together.
 #[derive(Default)]
 pub struct Samples {
     latencies_us: Vec<u32>,
     secs: f64,
     server_cpu_secs: f64,
+    runs: Vec<RunFigures>,
+}
+
+/// The `q` quantile of `sorted` (not empty), nearest-rank.
+fn quantile(sorted: &[u32], q: f64) -> u32 {
+    sorted[((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
 impl Samples {
+    fn one_run(latencies_us: Vec<u32>, secs: f64, server_cpu_secs: f64) -> Self {
+        let mut sorted = latencies_us.clone();
+        sorted.sort_unstable();
+        let runs = if sorted.is_empty() {
+            Vec::new()
+        } else {
+            vec![RunFigures {
+                msgs_per_sec: sorted.len() as f64 / secs,
+                p99_us: quantile(&sorted, 0.99),
+            }]
+        };
+        Self {
+            latencies_us,
+            secs,
+            server_cpu_secs,
+            runs,
+        }
+    }
+
     pub fn add(&mut self, other: Samples) {
         self.latencies_us.extend(other.latencies_us);
         self.secs += other.secs;
         self.server_cpu_secs += other.server_cpu_secs;
+        self.runs.extend(other.runs);
     }
 
     pub fn figures(mut self) -> Result<Figures, String> {
@@ -184,17 +219,15 @@ impl Samples {
             return Err("no message arrived in the measured time".into());
         }
         samples.sort_unstable();
-        let at = |q: f64| {
-            samples[((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1]
-        };
         Ok(Figures {
             messages: samples.len(),
             msgs_per_sec: samples.len() as f64 / self.secs,
-            p50_us: at(0.50),
-            p90_us: at(0.90),
-            p99_us: at(0.99),
+            p50_us: quantile(samples, 0.50),
+            p90_us: quantile(samples, 0.90),
+            p99_us: quantile(samples, 0.99),
             max_us: *samples.last().expect("not empty"),
             server_cpu_us_per_msg: self.server_cpu_secs * 1e6 / samples.len() as f64,
+            runs: self.runs,
         })
     }
 }
@@ -246,11 +279,11 @@ pub async fn run(
                 .map_err(|e| format!("a client task failed: {e}"))??,
         );
     }
-    Ok(Samples {
+    Ok(Samples::one_run(
         latencies_us,
-        secs: measure.as_secs_f64(),
+        measure.as_secs_f64(),
         server_cpu_secs,
-    })
+    ))
 }
 
 /// Rings `callee` from `caller` and accepts, as the original pages do.

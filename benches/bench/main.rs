@@ -292,6 +292,13 @@ async fn smoke() {
                 case["frame"]
             );
             assert!(f["p50_us"].as_u64() <= f["max_us"].as_u64(), "{f}");
+            // Four runs each, every one with its own figures.
+            let runs = f["runs"].as_array().expect("runs");
+            assert_eq!(runs.len(), 4, "{f}");
+            assert!(
+                runs.iter().all(|r| r["msgs_per_sec"].as_f64() > Some(0.0)),
+                "{f}"
+            );
         }
         assert!(
             case["throughput_ratio"]

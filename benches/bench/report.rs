@@ -125,6 +125,26 @@ impl Report {
                 );
             }
             md.push('\n');
+            // Each run on its own: how much of a ratio is the machine, not the server.
+            for case in relay["cases"].as_array().into_iter().flatten() {
+                for server in ["baseline", "duet"] {
+                    let runs = case[server]["runs"].as_array().cloned().unwrap_or_default();
+                    let each = |key: &str| {
+                        runs.iter()
+                            .map(|r| format!("{:.0}", r[key].as_f64().unwrap_or_default()))
+                            .collect::<Vec<_>>()
+                            .join(" · ")
+                    };
+                    let _ = writeln!(
+                        md,
+                        "- {} through {server}, run by run: {} msgs/s; p99 {} µs",
+                        case["frame"].as_str().unwrap_or_default(),
+                        each("msgs_per_sec"),
+                        each("p99_us")
+                    );
+                }
+            }
+            md.push('\n');
         }
         if let Some(idle) = s.get("idle") {
             let _ = writeln!(
