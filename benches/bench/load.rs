@@ -166,6 +166,7 @@ pub struct Figures {
     pub runs: Vec<RunFigures>,
 }
 
+/// One run's throughput and tail, as `Figures` gives them for all runs together.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct RunFigures {
     pub msgs_per_sec: f64,
