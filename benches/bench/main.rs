@@ -183,12 +183,15 @@ async fn suite(params: &Params, pkg: &Path, browser: Option<Value>) -> Result<Re
     })
 }
 
+/// How many runs of each frame kind each server gets (see [`relay`]); even, as the order
+/// is baseline, duet, duet, baseline.
+const ROUNDS_EACH: u32 = 4;
+
 /// Both frame kinds through the baseline and through duet, one server process each. Each
 /// gets its time in four runs, in the order baseline, duet, duet, baseline, twice: what
 /// drifts on a busy machine (a neighbour, a warming cache) weighs on both alike, and one
 /// run's bad seconds weigh less (runs of the same server in one suite differed by 15%).
 async fn relay(params: &Params) -> Result<Vec<Value>, String> {
-    const ROUNDS_EACH: u32 = 4;
     let data = scratch()?;
     let duet = Server::duet(data.path())?;
     let baseline = Server::baseline()?;
@@ -292,9 +295,9 @@ async fn smoke() {
                 case["frame"]
             );
             assert!(f["p50_us"].as_u64() <= f["max_us"].as_u64(), "{f}");
-            // Four runs each, every one with its own figures.
+            // Every run with its own figures.
             let runs = f["runs"].as_array().expect("runs");
-            assert_eq!(runs.len(), 4, "{f}");
+            assert_eq!(runs.len(), ROUNDS_EACH as usize, "{f}");
             assert!(
                 runs.iter().all(|r| r["msgs_per_sec"].as_f64() > Some(0.0)),
                 "{f}"
