@@ -4,6 +4,7 @@ import {
   capturedTracks,
   expect,
   expectAllTracksEnded,
+  expectMediaFlowing,
   expectState,
   idle,
   inbound,
@@ -32,6 +33,80 @@ test('a callee without a camera answers with audio only', async ({ open }) => {
   await expectState(alice, 'idle', 'hung_up');
   await expectAllTracksEnded(alice);
   await expectAllTracksEnded(bob, { captured: false });
+});
+
+/**
+ * Runs in a page before its scripts: getUserMedia answers only once the test calls
+ * `window.__grantCamera()`, as when the browser asks its user first. Serialised into the
+ * page, so it must not touch anything outside itself.
+ */
+function cameraAwaitsPermission() {
+  const devices = navigator.mediaDevices;
+  const getUserMedia = devices.getUserMedia.bind(devices);
+  let grant!: () => void;
+  const granted = new Promise<void>((resolve) => (grant = resolve));
+  (window as unknown as { __grantCamera: () => void }).__grantCamera = grant;
+  devices.getUserMedia = async (constraints?: MediaStreamConstraints) => {
+    await granted;
+    return getUserMedia(constraints);
+  };
+}
+
+test('while the callee is asked for the camera, the call connects and the callee sees the caller', async ({
+  open,
+}) => {
+  const [alice, bob] = await Promise.all([
+    open('alice'),
+    open('bob', { beforeGoto: (page) => page.addInitScript(cameraAwaitsPermission) }),
+  ]);
+  await idle(alice, bob);
+  await ring(alice, bob);
+  await accept(bob, alice);
+
+  // bob's camera is not open yet, and alice's picture and sound already reach him.
+  await expect
+    .poll(async () => (await inbound(bob)).framesDecoded, { message: 'bob decodes alice' })
+    .toBeGreaterThan(0);
+  await expect
+    .poll(async () => (await inbound(bob)).packetsReceived, { message: 'bob hears alice' })
+    .toBeGreaterThan(0);
+  expect((await capturedTracks(bob)).kinds, 'bob has no camera or microphone yet').toEqual([]);
+
+  // bob allows it: his media joins the running call, with no new offer.
+  const pcs = () => alice.page.evaluate(() => window.__duetPcs.length);
+  const before = await pcs();
+  await bob.page.evaluate(() => (window as unknown as { __grantCamera: () => void }).__grantCamera());
+  await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
+  expect(await pcs(), 'the same connection carries it').toBe(before);
+  expect(
+    await alice.page.evaluate(() => window.__duetPcs.at(-1)!.remoteDescription!.sdp.match(/^m=/gm)!.length),
+    'still one audio and one video section',
+  ).toBe(2);
+
+  await alice.page.locator('#hangup').click();
+  await expectState(bob, 'idle', 'hung_up');
+  await expectAllTracksEnded(alice);
+  await expectAllTracksEnded(bob);
+});
+
+test('a call that ends while the callee is asked for the camera closes the camera once it opens', async ({
+  open,
+}) => {
+  const [alice, bob] = await Promise.all([
+    open('alice'),
+    open('bob', { beforeGoto: (page) => page.addInitScript(cameraAwaitsPermission) }),
+  ]);
+  await idle(alice, bob);
+  await ring(alice, bob);
+  await accept(bob, alice);
+  await alice.page.locator('#hangup').click();
+  await expectState(bob, 'idle', 'hung_up');
+
+  // The browser hands the camera over only now, to a page whose call is over.
+  await bob.page.evaluate(() => (window as unknown as { __grantCamera: () => void }).__grantCamera());
+  await expect.poll(async () => (await capturedTracks(bob)).kinds.length).toBeGreaterThan(0);
+  await expectAllTracksEnded(bob);
+  await expectAllTracksEnded(alice);
 });
 
 test('a callee with neither camera nor microphone declines, saying why', async ({ open }) => {

@@ -41,10 +41,11 @@ enum Line {
         peer: Option<Peer>,
     },
     /// `peer` appears when the offer is made (caller) or arrives (callee). The caller
-    /// makes every offer, also the ICE restarts that find a new path.
+    /// makes every offer, also the ICE restarts that find a new path. `media` is `None`
+    /// while the callee's camera opens: it answers meanwhile (see [`Controller::accept`]).
     InCall {
         with: String,
-        media: LocalMedia,
+        media: Option<LocalMedia>,
         peer: Option<Peer>,
         caller: bool,
     },
@@ -133,6 +134,10 @@ struct Controller {
     /// Bumped for every new peer connection, so a closed one's queued events are ignored.
     generation: Generation,
     peer_events: UnboundedSender<(Generation, PeerEvent)>,
+    /// Bumped for every camera the callee opens and every call that ends, so a camera
+    /// that opens after its call ended is closed again.
+    camera: u32,
+    opened: UnboundedSender<(u32, Result<LocalMedia, JsError>)>,
 }
 
 fn no_socket() -> stream::Fuse<LocalBoxStream<'static, SocketEvent>> {
@@ -148,6 +153,7 @@ pub async fn run(
     mut chat_actions: UnboundedReceiver<ChatAction>,
 ) {
     let (peer_events, mut peer_rx) = unbounded();
+    let (opened, mut opened_rx) = unbounded();
     let mut me = Controller {
         chat: Chat::new(name.clone(), views.chat),
         name,
@@ -163,6 +169,8 @@ pub async fn run(
         call: Line::None,
         generation: 0,
         peer_events,
+        camera: 0,
+        opened,
     };
     let mut backoff = Backoff::new();
     let mut events = no_socket();
@@ -212,6 +220,11 @@ pub async fn run(
                     me.on_peer_event(generation, event).await;
                 }
             }
+            opened = opened_rx.next() => {
+                if let Some((camera, media)) = opened {
+                    me.on_camera(camera, media).await;
+                }
+            }
         }
     }
 }
@@ -220,7 +233,7 @@ impl Controller {
     async fn on_action(&mut self, action: Action) {
         match (action, &self.call) {
             (Action::Call(to), Line::None) => self.start_call(to).await,
-            (Action::Accept, Line::RingingIn { .. }) => self.accept().await,
+            (Action::Accept, Line::RingingIn { .. }) => self.accept(),
             (Action::Decline, Line::RingingIn { from, .. }) => {
                 let status = text::you_declined(from);
                 self.send(Message::CallBack {
@@ -297,8 +310,11 @@ impl Controller {
             Ok(peer) => ring.peer.insert(peer),
             Err(err) => return self.fail(err),
         };
-        peer.send(&media.stream, media.tracks());
-        match peer.offer().await {
+        let made = match peer.send(&media.stream, media.tracks()).await {
+            Ok(()) => peer.offer().await,
+            Err(err) => Err(err),
+        };
+        match made {
             // The ring may have ended meanwhile (its events were waiting behind this).
             Ok(sdp) => {
                 if let Line::RingingOut { ring, .. } = &mut self.call {
@@ -309,47 +325,80 @@ impl Controller {
         }
     }
 
-    async fn accept(&mut self) {
-        let Line::RingingIn { from, .. } = &self.call else {
+    /// Accepts the ring, then opens the camera without waiting for it: the caller's offer
+    /// crosses while the camera starts (on a phone that takes hundreds of ms), is answered
+    /// at once, and the connection is made meanwhile; the camera's tracks go into it when
+    /// it opens ([`Controller::on_camera`]). The camera still opens only now, at Accept.
+    fn accept(&mut self) {
+        let Line::RingingIn { from, peer } = std::mem::replace(&mut self.call, Line::None) else {
             return;
         };
-        let from = from.clone();
-        // Accept first, then open the camera: the caller makes its offer and the server
-        // carries it here while the camera starts (on a phone that takes hundreds of ms),
-        // rather than after. The camera still opens only now, at Accept. The offer waits in
-        // the socket's queue until this returns with the media it answers with.
         self.send(Message::CallBack {
             route: Route::to(&from),
             msg: ACCEPT.into(),
             reason: None,
         });
         self.view.status.set(text::connecting_to(&from));
-        let Some(media) = self.open_media().await else {
-            // Say why, so the caller is not left wondering.
-            self.send(hangup(&from, Some(Reason::NoMedia)));
-            self.call = Line::None;
-            self.show_phase();
-            return;
-        };
-        // The call may have ended while the camera opened; the hang-up is queued behind us.
-        let Line::RingingIn { peer, .. } = std::mem::replace(&mut self.call, Line::None) else {
-            return;
-        };
-        if let Some(peer) = &peer {
-            peer.send(&media.stream, media.tracks());
-        }
         self.call = Line::InCall {
             with: from,
-            media,
+            media: None,
             peer,
             caller: false,
         };
         self.show_phase();
+        self.camera += 1;
+        let (camera, opened) = (self.camera, self.opened.clone());
+        leptos::task::spawn_local(async move {
+            // If the page is gone by now, dropping the media closes it again.
+            let _ = opened.unbounded_send((camera, LocalMedia::open().await));
+        });
+    }
+
+    /// The callee's camera (and microphone) opened, or could not be opened.
+    async fn on_camera(&mut self, camera: u32, opened: Result<LocalMedia, JsError>) {
+        // A camera for a call that has ended: dropping it closes it.
+        if camera != self.camera {
+            return;
+        }
+        let Line::InCall {
+            media: None, with, ..
+        } = &self.call
+        else {
+            return;
+        };
+        let with = with.clone();
+        let Some(media) = self.show_media(opened) else {
+            // Say why, so the caller is not left wondering.
+            self.send(hangup(&with, Some(Reason::NoMedia)));
+            self.drop_call();
+            self.show_phase();
+            return;
+        };
+        let Line::InCall {
+            media: slot, peer, ..
+        } = &mut self.call
+        else {
+            return;
+        };
+        let media = slot.insert(media);
+        let sent = match peer {
+            Some(peer) => peer.send(&media.stream, media.tracks()).await,
+            None => Ok(()),
+        };
+        if let Err(err) = sent {
+            self.fail(err);
+        }
     }
 
     /// Opens camera and microphone and shows the preview; on failure says so and returns None.
     async fn open_media(&mut self) -> Option<LocalMedia> {
-        match LocalMedia::open().await {
+        let opened = LocalMedia::open().await;
+        self.show_media(opened)
+    }
+
+    /// Shows the opened camera's preview, or says why it could not be opened.
+    fn show_media(&mut self, opened: Result<LocalMedia, JsError>) -> Option<LocalMedia> {
+        match opened {
             Ok(media) => {
                 self.view.audio_only.set(!media.has_video);
                 self.show(&self.screens.local, Some(&media.stream));
@@ -489,7 +538,7 @@ impl Controller {
         });
         self.call = Line::InCall {
             with: to.clone(),
-            media,
+            media: Some(media),
             peer: ring.peer,
             caller: true,
         };
@@ -504,7 +553,7 @@ impl Controller {
         }
         // A ring without its offer ready (none is left so by the time an accept can be
         // read, but the page does not rely on it): make them now.
-        if let Err(err) = self.ensure_peer() {
+        if let Err(err) = self.ensure_peer().await {
             return self.fail(err);
         }
         let offer = match &self.call {
@@ -527,13 +576,15 @@ impl Controller {
             return;
         };
         let with = with.clone();
-        if let Err(err) = self.ensure_peer() {
+        if let Err(err) = self.ensure_peer().await {
             return self.fail(err);
         }
         let answer = match &self.call {
             Line::InCall {
-                peer: Some(peer), ..
-            } => peer.answer(&sdp).await,
+                peer: Some(peer),
+                media,
+                ..
+            } => peer.answer(&sdp, media.is_none()).await,
             _ => return,
         };
         match answer {
@@ -689,12 +740,15 @@ impl Controller {
         true
     }
 
-    /// Gives the call its peer connection, sending our media, if it has none yet.
-    fn ensure_peer(&mut self) -> Result<(), JsError> {
+    /// Gives the call its peer connection, sending our media if it is open, if it has
+    /// none yet.
+    async fn ensure_peer(&mut self) -> Result<(), JsError> {
         if let Line::InCall { peer: None, .. } = &self.call {
             let created = self.new_peer()?;
             if let Line::InCall { media, peer, .. } = &mut self.call {
-                created.send(&media.stream, media.tracks());
+                if let Some(media) = media {
+                    created.send(&media.stream, media.tracks()).await?;
+                }
                 *peer = Some(created);
             }
         }
@@ -733,6 +787,7 @@ impl Controller {
         // Dropping the call stops every local track and closes the peer connection.
         self.call = Line::None;
         self.generation += 1;
+        self.camera += 1;
         self.view.audio_only.set(false);
         self.show(&self.screens.local, None);
         self.show(&self.screens.remote, None);

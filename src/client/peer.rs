@@ -1,16 +1,26 @@
 //! One `RTCPeerConnection` for one call: created with the call, closed with it.
 
-use super::js::{JsError, JsResultExt, settle};
+use super::js::{JsError, JsResultExt, log, settle};
 use crate::protocol::{IceCandidate, IcePolicy, IceServer};
 use futures::channel::mpsc::UnboundedSender;
-use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::prelude::{Closure, wasm_bindgen};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcIceServer,
     RtcIceTransportPolicy, RtcOfferOptions, RtcPeerConnection, RtcPeerConnectionIceEvent,
-    RtcPeerConnectionState, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState,
-    RtcTrackEvent,
+    RtcPeerConnectionState, RtcRtpSender, RtcRtpTransceiver, RtcRtpTransceiverDirection,
+    RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent,
 };
+
+#[wasm_bindgen]
+extern "C" {
+    /// An `RTCRtpSender`, for `setStreams()`, which web-sys does not bind.
+    #[wasm_bindgen(js_name = RTCRtpSender)]
+    type StreamSender;
+    /// Throws where a browser lacks it, hence `catch`.
+    #[wasm_bindgen(method, catch, js_name = setStreams)]
+    fn set_streams(this: &StreamSender, stream: &MediaStream) -> Result<(), JsValue>;
+}
 
 /// What the connection reports, tagged with the call it belongs to.
 pub enum PeerEvent {
@@ -64,17 +74,23 @@ impl Peer {
         pc.set_onicecandidate(Some(on_ice.as_ref().unchecked_ref()));
 
         let tx = events.clone();
+        // Tracks sent without a stream (a browser without `setStreams`, see `send_later`)
+        // are gathered into one, so the picture and the sound play together.
+        let mut loose: Option<MediaStream> = None;
         let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |ev: RtcTrackEvent| {
             let stream = match ev.streams().get(0).dyn_into::<MediaStream>() {
                 Ok(stream) => stream,
-                // A track sent without a stream (some peers do): give it one.
-                Err(_) => match MediaStream::new() {
-                    Ok(stream) => {
-                        stream.add_track(&ev.track());
-                        stream
-                    }
-                    Err(_) => return,
-                },
+                Err(_) => {
+                    let stream = match &loose {
+                        Some(stream) => stream.clone(),
+                        None => match MediaStream::new() {
+                            Ok(stream) => loose.insert(stream).clone(),
+                            Err(_) => return,
+                        },
+                    };
+                    stream.add_track(&ev.track());
+                    stream
+                }
             };
             let _ = tx.unbounded_send((generation, PeerEvent::RemoteStream(stream)));
         });
@@ -102,12 +118,76 @@ impl Peer {
         })
     }
 
-    /// Sends `tracks` of `stream` to the other side: before the offer is made or taken,
-    /// so that it carries them.
-    pub fn send(&self, stream: &MediaStream, tracks: impl Iterator<Item = MediaStreamTrack>) {
+    /// Sends `tracks` of `stream` to the other side. Before an offer is made or taken
+    /// they are added, and the offer or answer carries them. After an answer made with
+    /// `media_pending` they go into the places that answer promised, with no new offer;
+    /// a track the answer made no place for is not sent.
+    pub async fn send(
+        &self,
+        stream: &MediaStream,
+        tracks: impl Iterator<Item = MediaStreamTrack>,
+    ) -> Result<(), JsError> {
+        let negotiated = self.pc.remote_description().is_some();
         for track in tracks {
-            self.pc.add_track_0(&track, stream);
+            if !negotiated {
+                self.pc.add_track_0(&track, stream);
+            } else if let Some(sender) = self.waiting_sender(&track.kind()) {
+                settle(sender.replace_track(Some(&track)), "replaceTrack").await?;
+            } else {
+                log(&format!(
+                    "the call has no place for our {} track",
+                    track.kind()
+                ));
+            }
         }
+        Ok(())
+    }
+
+    /// A sender of this kind that the answer promised would send but has no track yet.
+    fn waiting_sender(&self, kind: &str) -> Option<RtcRtpSender> {
+        self.transceivers()
+            .find(|t| {
+                !t.stopped()
+                    && t.direction() == RtcRtpTransceiverDirection::Sendrecv
+                    && t.sender().track().is_none()
+                    && t.receiver().track().kind() == kind
+            })
+            .map(|t| t.sender())
+    }
+
+    fn transceivers(&self) -> impl Iterator<Item = RtcRtpTransceiver> {
+        self.pc
+            .get_transceivers()
+            .into_iter()
+            .filter_map(|t| t.dyn_into::<RtcRtpTransceiver>().ok())
+    }
+
+    /// Makes every place the offer opened, that has no track yet, send as well as receive,
+    /// all as one stream. The answer then promises media that [`Peer::send`] fills in
+    /// when the camera opens, so the connection is made while it opens. A place no track
+    /// turns up for (no camera after all) sends nothing.
+    fn send_later(&self) -> Result<(), JsError> {
+        let stream = MediaStream::new().or_js("MediaStream")?;
+        for transceiver in self.transceivers() {
+            let sender = transceiver.sender();
+            if transceiver.stopped()
+                || sender.track().is_some()
+                || transceiver.direction() != RtcRtpTransceiverDirection::Recvonly
+            {
+                continue;
+            }
+            transceiver.set_direction(RtcRtpTransceiverDirection::Sendrecv);
+            // Without it the other side gets the tracks without a stream; a duet page
+            // joins them itself (see `on_track`).
+            if let Err(err) = sender
+                .unchecked_ref::<StreamSender>()
+                .set_streams(&stream)
+                .or_js("setStreams")
+            {
+                log(&format!("tracks will arrive without a stream: {err}"));
+            }
+        }
+        Ok(())
     }
 
     /// Swaps in fresh ICE servers (renewed TURN credentials) for later gathering.
@@ -157,9 +237,13 @@ impl Peer {
         Ok(sdp)
     }
 
-    /// Takes the other side's offer and returns our answer's SDP.
-    pub async fn answer(&self, offer: &str) -> Result<String, JsError> {
+    /// Takes the other side's offer and returns our answer's SDP. `media_pending`: our
+    /// camera is still opening; answer as if it were open (see `send_later`).
+    pub async fn answer(&self, offer: &str, media_pending: bool) -> Result<String, JsError> {
         self.set_remote(RtcSdpType::Offer, offer).await?;
+        if media_pending {
+            self.send_later()?;
+        }
         let answer = settle(self.pc.create_answer(), "createAnswer").await?;
         let sdp = sdp_of(&answer)?;
         self.set_local(RtcSdpType::Answer, &sdp).await?;
