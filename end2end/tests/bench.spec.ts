@@ -49,15 +49,18 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /**
  * In the page: from now on, `window.__firstFrame` resolves with the moment
- * (`timeOrigin + now()`) `selector`'s video element presents its first frame.
- * requestVideoFrameCallback fires once a frame has been decoded and handed to the
- * compositor, so it is the same end event for duet and for the floor.
+ * (`timeOrigin + presentationTime`) `selector`'s video element hands its first decoded
+ * frame to the compositor: requestVideoFrameCallback's own time stamp for that frame, the
+ * same end event for duet and for the floor. The callback itself runs later, whenever
+ * the page's main thread gets to it, so the time it runs would add that page's busyness.
  */
 function watchFirstFrame(selector: string) {
   const video = document.querySelector<HTMLVideoElement>(selector);
   if (!video) throw new Error(`no ${selector}`);
   window.__firstFrame = new Promise((resolve) => {
-    video.requestVideoFrameCallback(() => resolve(performance.timeOrigin + performance.now()));
+    video.requestVideoFrameCallback((_now, frame) =>
+      resolve(performance.timeOrigin + frame.presentationTime),
+    );
   });
 }
 
@@ -88,7 +91,10 @@ async function floorCall(): Promise<{ start: number; end: number }> {
     pc.ontrack = ({ streams: [stream] }) => {
       if (video.srcObject !== stream) video.srcObject = stream;
     };
-    const frame = new Promise<number>((resolve) => video.requestVideoFrameCallback(() => resolve(now())));
+    // When the first frame went to the compositor, as in `watchFirstFrame`.
+    const frame = new Promise<number>((resolve) =>
+      video.requestVideoFrameCallback((_now, meta) => resolve(performance.timeOrigin + meta.presentationTime)),
+    );
     return { video, pc, frame, streams: [] as MediaStream[] };
   });
   const send = (pc: RTCPeerConnection, stream: MediaStream) => {
@@ -203,8 +209,8 @@ test('call set-up: in-page floor vs duet call', async ({ browser, baseURL, open 
     method:
       'start: floor = just before the callee getUserMedia (caller camera open, offer made), duet = ' +
       'Accept click (capture listener), made once the caller\'s offer is made; end: the later ' +
-      'of the two sides\' first remote video frame presented (requestVideoFrameCallback); ' +
-      'timeOrigin + performance.now()',
+      'of the two sides\' first remote video frame handed to the compositor ' +
+      '(requestVideoFrameCallback metadata.presentationTime); timeOrigin-based times',
   });
   if (!OUT) {
     expectSane('floor_ms', floor);
