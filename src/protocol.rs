@@ -253,6 +253,17 @@ pub enum Message {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<Reason>,
     },
+    /// page → page, only while it rings: the caller's offer as made, before any of its
+    /// candidates (so no address of the caller's) are in it. A callee may take it before it
+    /// answers, and answer at once on Accept; the `offer` after `call_back` "1" still
+    /// follows, with the candidates. Pages that do not know it (the original demo's)
+    /// ignore it.
+    #[serde(rename = "ring_offer")]
+    RingOffer {
+        #[serde(flatten)]
+        route: Route,
+        sdp: String,
+    },
     /// page → page: the SDP offer; the caller sends it after `call_back` "1".
     #[serde(rename = "offer")]
     Offer {
@@ -453,6 +464,7 @@ pub enum Message {
 pub const KNOWN_TYPES: &[&str] = &[
     "call_start",
     "call_back",
+    "ring_offer",
     "offer",
     "answer",
     "_ice",
@@ -483,6 +495,7 @@ macro_rules! route_of {
         match $msg {
             Message::CallStart { route, .. }
             | Message::CallBack { route, .. }
+            | Message::RingOffer { route, .. }
             | Message::Offer { route, .. }
             | Message::Answer { route, .. }
             | Message::Ice { route, .. }
@@ -523,6 +536,7 @@ impl Message {
         match self {
             Message::CallStart { .. } => "call_start",
             Message::CallBack { .. } => "call_back",
+            Message::RingOffer { .. } => "ring_offer",
             Message::Offer { .. } => "offer",
             Message::Answer { .. } => "answer",
             Message::Ice { .. } => "_ice",

@@ -76,9 +76,11 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 /**
  * In the page: the floor. Two RTCPeerConnections of this page call each other as duet's
  * pages do, minus the server: before `start` the caller's camera is open and its offer
- * made (duet's caller makes it while the call rings); from `start` the callee opens its
- * camera and meanwhile takes the offer, then answers with the camera's tracks; candidates
- * go straight across, and `end` is the later of the two sides' first presented remote frame.
+ * made, and the callee has taken that offer as made, before any candidate (duet's pages
+ * do both while the call rings); from `start` the callee opens its camera, then answers
+ * with the camera's tracks; the caller's candidates go across from `start` (duet's go in
+ * its offer on Accept), the callee's as they come, and `end` is the later of the two
+ * sides' first remote frame.
  */
 async function floorCall(): Promise<{ start: number; end: number }> {
   const now = () => performance.timeOrigin + performance.now();
@@ -100,30 +102,33 @@ async function floorCall(): Promise<{ start: number; end: number }> {
   const send = (pc: RTCPeerConnection, stream: MediaStream) => {
     for (const track of stream.getTracks()) pc.addTrack(track, stream);
   };
+  let fail!: (e: unknown) => void;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
   try {
+    // The caller's candidates wait for `start`, as duet's wait for Accept.
+    const gathered: RTCIceCandidate[] = [];
+    let started = false;
+    caller.pc.onicecandidate = ({ candidate }) => {
+      if (!candidate) return;
+      if (started) callee.pc.addIceCandidate(candidate).catch(fail);
+      else gathered.push(candidate);
+    };
     caller.streams.push(await media());
     send(caller.pc, caller.streams[0]);
-    await caller.pc.setLocalDescription(await caller.pc.createOffer());
+    const offer = await caller.pc.createOffer();
+    await caller.pc.setLocalDescription(offer);
+    await callee.pc.setRemoteDescription(offer);
     const start = now();
-    const camera = media().then((stream) => {
+    started = true;
+    for (const candidate of gathered) callee.pc.addIceCandidate(candidate).catch(fail);
+    const answered = media().then(async (stream) => {
       callee.streams.push(stream);
-      return stream;
-    });
-    const offered = callee.pc.setRemoteDescription(caller.pc.localDescription!);
-    const answered = Promise.all([camera, offered]).then(async ([stream]) => {
       send(callee.pc, stream);
       await callee.pc.setLocalDescription(await callee.pc.createAnswer());
       await caller.pc.setRemoteDescription(callee.pc.localDescription!);
     });
-    // The caller's candidates gathered until the callee takes the offer are in it (its
-    // local description, as duet sends it); later ones trickle. A candidate can turn up
-    // before the other side has the description it belongs to; a server would keep them
-    // in order, so here they wait for it.
-    let fail!: (e: unknown) => void;
-    const failed = new Promise<never>((_, reject) => (fail = reject));
-    caller.pc.onicecandidate = ({ candidate }) => {
-      if (candidate) offered.then(() => callee.pc.addIceCandidate(candidate)).catch(fail);
-    };
+    // A callee candidate can turn up before the caller has the answer it belongs to; a
+    // server would keep them in order, so here they wait for it.
     callee.pc.onicecandidate = ({ candidate }) => {
       if (candidate) answered.then(() => caller.pc.addIceCandidate(candidate)).catch(fail);
     };
@@ -207,7 +212,8 @@ test('call set-up: in-page floor vs duet call', async ({ browser, baseURL, open 
     floor_ms: floor,
     duet_ms: duet,
     method:
-      'start: floor = just before the callee getUserMedia (caller camera open, offer made), duet = ' +
+      'start: floor = just before the callee getUserMedia (caller camera open, offer made and ' +
+      'taken by the callee), duet = ' +
       'Accept click (capture listener), made once the caller\'s offer is made; end: the later ' +
       'of the two sides\' first remote video frame handed to the compositor ' +
       '(requestVideoFrameCallback metadata.presentationTime); timeOrigin-based times',

@@ -1,5 +1,5 @@
-// How a call is set up fast: what each page prepares while it rings, and what it does not
-// send before Accept (src/client/controller.rs, `Ring`).
+// How a call is set up fast: what each page prepares while it rings, and that nothing
+// that names an address crosses before Accept (src/client/controller.rs, `Ring`).
 import type { Page } from '@playwright/test';
 import { accept, expect, expectMediaFlowing, expectState, idle, ring, test, type Person } from './helpers';
 
@@ -55,7 +55,7 @@ const connection = (p: Person) =>
       : null;
   });
 
-test('while it rings the caller has its offer made and the callee a connection, and neither sends anything', async ({
+test('while it rings the callee takes the offer, which names no address, and sends nothing', async ({
   open,
 }) => {
   const record = { beforeGoto: (page: Page) => page.addInitScript(recordFrames, 0) };
@@ -63,14 +63,25 @@ test('while it rings the caller has its offer made and the callee a connection, 
   await idle(alice, bob);
   await ring(alice, bob);
 
-  // alice's offer is made, with her camera and microphone in it; bob's connection exists,
-  // with nothing to send yet (his camera opens only when he accepts).
+  // alice's offer is made, with her camera and microphone in it; bob has taken it, with
+  // nothing to send yet (his camera opens only when he accepts) and no answer.
   await expect.poll(() => connection(alice)).toMatchObject({ local: 'offer', remote: null, senders: 2 });
-  await expect.poll(() => connection(bob)).toMatchObject({ local: null, remote: null, senders: 0 });
-  // Nothing of the call reached bob before he answered.
+  await expect
+    .poll(() => connection(bob))
+    .toMatchObject({ local: null, remote: 'offer', senders: 0, state: 'have-remote-offer' });
+  // What bob got is the offer without any of alice's candidates: no address of hers.
+  const early = (await received(bob)).filter((f) => f.type === 'ring_offer');
+  expect(early).toHaveLength(1);
+  expect(early[0].sdp).not.toMatch(/^a=candidate:/m);
+  for (const address of early[0].sdp!.match(/^c=IN IP[46] \S+/gm) ?? []) {
+    expect(address).toMatch(/ (0\.0\.0\.0|::)$/);
+  }
+  // Nothing else of the call crossed either way before he answered.
   await bob.page.waitForTimeout(300);
   expect((await received(bob)).map((f) => f.type)).not.toContain('offer');
   expect((await received(bob)).map((f) => f.type)).not.toContain('_ice');
+  expect((await received(alice)).map((f) => f.type)).not.toContain('answer');
+  expect((await received(alice)).map((f) => f.type)).not.toContain('_ice');
 
   // Declined: both prepared connections are closed, unused.
   await bob.page.locator('#decline').click();
@@ -79,7 +90,7 @@ test('while it rings the caller has its offer made and the callee a connection, 
   await expect.poll(() => connection(bob)).toMatchObject({ state: 'closed' });
 });
 
-test('the callee accepts before its camera opens, and the offer it gets carries the candidates', async ({
+test('the callee answers on Accept before its camera opens, and the offer after carries the candidates', async ({
   open,
 }) => {
   // bob's camera takes 1.5 s to open.
@@ -87,10 +98,15 @@ test('the callee accepts before its camera opens, and the offer it gets carries 
   const [alice, bob] = await Promise.all([open('alice'), open('bob', slowCamera)]);
   await idle(alice, bob);
   await ring(alice, bob);
+  await expect.poll(() => connection(bob)).toMatchObject({ remote: 'offer' });
   await accept(bob, alice);
 
-  // alice heard of the accept at once and her offer is already waiting at bob's, with
-  // the candidates gathered while it rang written into it, while bob's camera still opens.
+  // bob answered the offer he took while it rang, and alice has that answer, while his
+  // camera still opens.
+  await expect.poll(() => connection(alice)).toMatchObject({ remote: 'answer' });
+  expect(await bob.page.evaluate(() => window.__cameraOpen), 'his camera is still opening').toBe(false);
+  // alice heard of the accept and sent her offer again, with the candidates gathered
+  // while it rang written into it; bob adds those to the offer he has.
   await expect.poll(async () => (await received(bob)).map((f) => f.type)).toContain('offer');
   const offer = (await received(bob)).find((f) => f.type === 'offer')!;
   expect(offer.cameraOpen, 'the offer arrived before the camera opened').toBe(false);

@@ -8,7 +8,7 @@
 use super::chat::Chat;
 use super::js::{JsError, log};
 use super::media::LocalMedia;
-use super::peer::{Generation, Peer, PeerEvent};
+use super::peer::{Generation, Peer, PeerEvent, without_candidates};
 use super::signaling::{self, Signaling, SocketEvent};
 use super::{Screens, Views};
 use crate::chat_view::ChatAction;
@@ -35,10 +35,13 @@ enum Line {
         ring: Ring,
     },
     /// `peer` is made as it starts ringing, without media: making the first connection of a
-    /// page takes Chromium tens of ms, which after Accept would delay the answer.
+    /// page takes Chromium tens of ms, which after Accept would delay the answer. It takes
+    /// the caller's `ring_offer` when that comes, so Accept can answer at once. Taking it
+    /// announces the caller's media: `remote`, shown once the call is on.
     RingingIn {
         from: String,
         peer: Option<Peer>,
+        remote: Option<MediaStream>,
     },
     /// `peer` appears when the offer is made (caller) or arrives (callee). The caller
     /// makes every offer, also the ICE restarts that find a new path. `media` is `None`
@@ -73,10 +76,12 @@ impl Line {
 
 /// What the caller prepares while the callee's page rings, so that Accept sends the offer
 /// at once: making the connection and its offer took the caller's page about 100 ms after
-/// the accept arrived (of a set-up of ~300 ms on loopback). The offer then goes with every
-/// candidate gathered meanwhile written into it, so the callee has them as it answers
-/// rather than one by one after. Nothing leaves the page before the callee accepts; a
-/// declined or cancelled ring closes the connection unused.
+/// the accept arrived (of a set-up of ~300 ms on loopback). The offer also goes out at
+/// once as a `ring_offer`, without candidates (so with none of this machine's addresses):
+/// a duet callee takes it while it rings and answers as soon as it accepts. On Accept the
+/// offer goes again, with every candidate gathered meanwhile written into it: a callee
+/// that took it adds those, others (the original page) take it as their offer. A declined
+/// or cancelled ring closes the connection unused.
 #[derive(Default)]
 struct Ring {
     peer: Option<Peer>,
@@ -233,7 +238,7 @@ impl Controller {
     async fn on_action(&mut self, action: Action) {
         match (action, &self.call) {
             (Action::Call(to), Line::None) => self.start_call(to).await,
-            (Action::Accept, Line::RingingIn { .. }) => self.accept(),
+            (Action::Accept, Line::RingingIn { .. }) => self.accept().await,
             (Action::Decline, Line::RingingIn { from, .. }) => {
                 let status = text::you_declined(from);
                 self.send(Message::CallBack {
@@ -317,8 +322,13 @@ impl Controller {
         match made {
             // The ring may have ended meanwhile (its events were waiting behind this).
             Ok(sdp) => {
-                if let Line::RingingOut { ring, .. } = &mut self.call {
+                if let Line::RingingOut { ring, to, .. } = &mut self.call {
+                    let early = Message::RingOffer {
+                        route: Route::to(to),
+                        sdp: without_candidates(&sdp),
+                    };
                     ring.offer = Some(sdp);
+                    self.send(early);
                 }
             }
             Err(err) => self.fail(err),
@@ -326,13 +336,18 @@ impl Controller {
     }
 
     /// Accepts the ring, then opens the camera without waiting for it: the caller's offer
-    /// crosses while the camera starts (on a phone that takes hundreds of ms), is answered
-    /// at once, and the connection is made meanwhile; the camera's tracks go into it when
-    /// it opens ([`Controller::on_camera`]). The camera still opens only now, at Accept.
-    fn accept(&mut self) {
-        let Line::RingingIn { from, peer } = std::mem::replace(&mut self.call, Line::None) else {
+    /// (taken while it rang, or crossing now) is answered at once and the connection is
+    /// made while the camera starts (on a phone that takes hundreds of ms); the camera's
+    /// tracks go into it when it opens ([`Controller::on_camera`]). The camera still opens
+    /// only now, at Accept.
+    async fn accept(&mut self) {
+        let Line::RingingIn { from, peer, remote } = std::mem::replace(&mut self.call, Line::None)
+        else {
             return;
         };
+        if let Some(stream) = remote {
+            self.show(&self.screens.remote, Some(&stream));
+        }
         self.send(Message::CallBack {
             route: Route::to(&from),
             msg: ACCEPT.into(),
@@ -348,10 +363,52 @@ impl Controller {
         self.show_phase();
         self.camera += 1;
         let (camera, opened) = (self.camera, self.opened.clone());
+        let opening = LocalMedia::open();
         leptos::task::spawn_local(async move {
             // If the page is gone by now, dropping the media closes it again.
-            let _ = opened.unbounded_send((camera, LocalMedia::open().await));
+            let _ = opened.unbounded_send((camera, opening.await));
         });
+        let answer = match &self.call {
+            Line::InCall {
+                peer: Some(peer), ..
+            } if peer.offered() => peer.answer(true).await,
+            // No ring offer came (an original page calls), or it could not be taken:
+            // the offer after Accept is answered instead.
+            _ => return,
+        };
+        self.send_answer(answer);
+    }
+
+    /// The caller's offer while it rings: taken now, answered on Accept.
+    async fn on_ring_offer(&mut self, route: Route, sdp: String) {
+        let Line::RingingIn {
+            from,
+            peer: Some(peer),
+            ..
+        } = &self.call
+        else {
+            return;
+        };
+        if route.from_user.as_deref() != Some(from.as_str()) {
+            return;
+        }
+        if let Err(err) = peer.take_offer(&sdp).await {
+            // The offer after Accept gets another chance.
+            log(&format!("could not take the ring offer: {err}"));
+        }
+    }
+
+    fn send_answer(&mut self, answer: Result<String, JsError>) {
+        let Line::InCall { with, .. } = &self.call else {
+            return;
+        };
+        match answer {
+            Ok(sdp) => {
+                let route = Route::to(with);
+                self.send(Message::Answer { route, sdp });
+            }
+            Err(err) => self.fail(err),
+        }
     }
 
     /// The callee's camera (and microphone) opened, or could not be opened.
@@ -452,6 +509,7 @@ impl Controller {
                 self.ice_servers = ice_servers;
             }
             Message::CallStart { route, .. } => self.on_ring(route),
+            Message::RingOffer { route, sdp } => self.on_ring_offer(route, sdp).await,
             Message::CallBack { msg, reason, .. } => self.on_call_back(msg, reason).await,
             Message::Offer { sdp, .. } => self.on_offer(sdp).await,
             Message::Answer { sdp, .. } => {
@@ -504,7 +562,11 @@ impl Controller {
             .new_peer()
             .map_err(|err| log(&format!("cannot prepare a connection: {err}")))
             .ok();
-        self.call = Line::RingingIn { from, peer };
+        self.call = Line::RingingIn {
+            from,
+            peer,
+            remote: None,
+        };
         self.show_phase();
     }
 
@@ -572,10 +634,18 @@ impl Controller {
     }
 
     async fn on_offer(&mut self, sdp: String) {
-        let Line::InCall { with, .. } = &self.call else {
+        if let Line::InCall {
+            peer: Some(peer), ..
+        } = &self.call
+            && peer.took(&sdp)
+        {
+            // The ring offer again, now with the caller's candidates: already answered.
+            peer.add_candidates_in(&sdp).await;
             return;
-        };
-        let with = with.clone();
+        }
+        if !matches!(self.call, Line::InCall { .. }) {
+            return;
+        }
         if let Err(err) = self.ensure_peer().await {
             return self.fail(err);
         }
@@ -584,16 +654,13 @@ impl Controller {
                 peer: Some(peer),
                 media,
                 ..
-            } => peer.answer(&sdp, media.is_none()).await,
+            } => match peer.take_offer(&sdp).await {
+                Ok(()) => peer.answer(media.is_none()).await,
+                Err(err) => Err(err),
+            },
             _ => return,
         };
-        match answer {
-            Ok(sdp) => self.send(Message::Answer {
-                route: Route::to(&with),
-                sdp,
-            }),
-            Err(err) => self.fail(err),
-        }
+        self.send_answer(answer);
     }
 
     fn on_error(&mut self, code: ErrorCode, msg: String) {
@@ -601,6 +668,9 @@ impl Controller {
         match (&self.call, code) {
             // A reply to a frame that crossed the end of a call: the page already moved on.
             (Line::None, ErrorCode::NoCall) => {}
+            // Our ring offer crossed the accept (the offer sent on Accept carries the call),
+            // or a frame crossed the call's end on the server (its hang-up follows).
+            (Line::InCall { .. }, ErrorCode::NoCall) => {}
             // Our call never started ringing.
             (
                 Line::RingingOut { .. },
@@ -615,6 +685,13 @@ impl Controller {
 
     async fn on_peer_event(&mut self, generation: Generation, event: PeerEvent) {
         if generation != self.generation {
+            return;
+        }
+        // The ring offer taken while it rings announces the caller's media.
+        if let (Line::RingingIn { remote, .. }, PeerEvent::RemoteStream(stream)) =
+            (&mut self.call, &event)
+        {
+            *remote = Some(stream.clone());
             return;
         }
         // While it rings nothing goes out: the caller's candidates gathered meanwhile are in

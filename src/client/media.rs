@@ -13,22 +13,27 @@ pub struct LocalMedia {
 }
 
 impl LocalMedia {
-    /// Opens camera and microphone; without a usable camera, the microphone alone.
-    pub async fn open() -> Result<Self, JsError> {
-        match get_user_media(true).await {
-            Ok(stream) => Ok(Self {
-                stream,
-                has_video: true,
-            }),
-            Err(video_err) => {
-                log(&format!(
-                    "camera unavailable, trying audio only: {video_err}"
-                ));
-                let stream = get_user_media(false).await?;
-                Ok(Self {
+    /// Opens camera and microphone; without a usable camera, the microphone alone. The
+    /// browser is asked at once, not when the future is first polled, so work started
+    /// right after this (answering a call) does not hold the camera up.
+    pub fn open() -> impl Future<Output = Result<Self, JsError>> {
+        let asked = get_user_media(true);
+        async move {
+            match settle_stream(asked).await {
+                Ok(stream) => Ok(Self {
                     stream,
-                    has_video: false,
-                })
+                    has_video: true,
+                }),
+                Err(video_err) => {
+                    log(&format!(
+                        "camera unavailable, trying audio only: {video_err}"
+                    ));
+                    let stream = settle_stream(get_user_media(false)).await?;
+                    Ok(Self {
+                        stream,
+                        has_video: false,
+                    })
+                }
             }
         }
     }
@@ -49,7 +54,8 @@ impl Drop for LocalMedia {
     }
 }
 
-async fn get_user_media(video: bool) -> Result<MediaStream, JsError> {
+/// Asks the browser for audio, and video if `video`: the request is made now.
+fn get_user_media(video: bool) -> Result<js_sys::Promise, JsError> {
     let devices = web_sys::window()
         .ok_or_else(no_window)?
         .navigator()
@@ -58,10 +64,13 @@ async fn get_user_media(video: bool) -> Result<MediaStream, JsError> {
     let constraints = MediaStreamConstraints::new();
     constraints.set_audio(&JsValue::TRUE);
     constraints.set_video(&JsValue::from_bool(video));
-    let promise = devices
+    devices
         .get_user_media_with_constraints(&constraints)
-        .or_js("getUserMedia")?;
-    settle(promise, "getUserMedia")
+        .or_js("getUserMedia")
+}
+
+async fn settle_stream(asked: Result<js_sys::Promise, JsError>) -> Result<MediaStream, JsError> {
+    settle(asked?, "getUserMedia")
         .await?
         .dyn_into::<MediaStream>()
         .or_js("getUserMedia result")

@@ -237,10 +237,55 @@ impl Peer {
         Ok(sdp)
     }
 
-    /// Takes the other side's offer and returns our answer's SDP. `media_pending`: our
-    /// camera is still opening; answer as if it were open (see `send_later`).
-    pub async fn answer(&self, offer: &str, media_pending: bool) -> Result<String, JsError> {
-        self.set_remote(RtcSdpType::Offer, offer).await?;
+    /// Takes the other side's offer, to answer it now or later ([`Peer::answer`]). Taking
+    /// it gathers nothing and tells the other side nothing.
+    pub async fn take_offer(&self, offer: &str) -> Result<(), JsError> {
+        self.set_remote(RtcSdpType::Offer, offer).await
+    }
+
+    /// An offer has been taken and not answered yet.
+    pub fn offered(&self) -> bool {
+        self.pc.signaling_state() == RtcSignalingState::HaveRemoteOffer
+    }
+
+    /// `offer` is the offer already taken, perhaps with candidates added since: the same
+    /// session and version (its `o=` line).
+    pub fn took(&self, offer: &str) -> bool {
+        let origin = |sdp: &str| sdp.lines().find(|l| l.starts_with("o=")).map(str::to_owned);
+        let taken = self.pc.remote_description().map(|d| d.sdp());
+        taken.is_some_and(|taken| origin(&taken).is_some() && origin(&taken) == origin(offer))
+    }
+
+    /// Adds the candidates written into `sdp`, each with its section's `mid`: those of an
+    /// offer taken before they were gathered. One that does not fit is skipped.
+    pub async fn add_candidates_in(&self, sdp: &str) {
+        let mut section: Option<u16> = None;
+        let mut mid: Option<String> = None;
+        for line in sdp.lines() {
+            if line.starts_with("m=") {
+                section = Some(section.map_or(0, |s| s + 1));
+                mid = None;
+            } else if let Some(value) = line.strip_prefix("a=mid:") {
+                mid = Some(value.to_owned());
+            } else if let Some(candidate) = line.strip_prefix("a=") {
+                if !candidate.starts_with("candidate:") || section.is_none() {
+                    continue;
+                }
+                let c = IceCandidate {
+                    candidate: candidate.to_owned(),
+                    sdp_mid: mid.clone(),
+                    sdp_m_line_index: section,
+                };
+                if let Err(err) = self.add_candidate(&c).await {
+                    log(&format!("skipping an ICE candidate: {err}"));
+                }
+            }
+        }
+    }
+
+    /// Answers the offer taken and returns the answer's SDP. `media_pending`: our camera
+    /// is still opening; answer as if it were open (see `send_later`).
+    pub async fn answer(&self, media_pending: bool) -> Result<String, JsError> {
         if media_pending {
             self.send_later()?;
         }
@@ -293,6 +338,16 @@ impl Drop for Peer {
         self.pc.set_onnegotiationneeded(None);
         self.pc.close();
     }
+}
+
+/// `sdp` without its candidate lines: what may go out before the other side accepts,
+/// as it names none of this machine's addresses.
+pub fn without_candidates(sdp: &str) -> String {
+    sdp.split_inclusive('\n')
+        .filter(|line| {
+            !line.starts_with("a=candidate:") && !line.starts_with("a=end-of-candidates")
+        })
+        .collect()
 }
 
 /// An `RTCConfiguration` with these servers and policy.

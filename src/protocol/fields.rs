@@ -72,6 +72,10 @@ impl Fields {
                 msg: need(f.msg, "msg")?,
                 reason: f.reason,
             },
+            "ring_offer" => Message::RingOffer {
+                route,
+                sdp: need(f.sdp, "sdp")?,
+            },
             "offer" => Message::Offer {
                 route,
                 sdp: need(f.sdp, "sdp")?,

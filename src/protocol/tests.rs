@@ -274,6 +274,10 @@ fn every_variant_reads_back_what_was_written() {
             msg: "0".into(),
             reason: Some(Reason::Busy),
         },
+        Message::RingOffer {
+            route: route.clone(),
+            sdp: "v=0\r\n".into(),
+        },
         Message::Offer {
             route: route.clone(),
             sdp: "v=0\r\n".into(),

@@ -128,6 +128,7 @@ impl Calls {
                 route, msg, reason, ..
             } => self.call_back(from, &state, &route, msg, reason),
             Message::Hangup { route, reason, .. } => self.hangup(from, &state, &route, reason),
+            Message::RingOffer { route, sdp } => ring_offer(from, &state, &route, sdp),
             relayed => self.relay(from, &state, relayed),
         }
     }
@@ -350,6 +351,24 @@ impl Calls {
             *state = State::Idle;
         }
     }
+}
+
+/// A `ring_offer` passes only from a caller to the callee their call is ringing.
+fn ring_offer(caller: &UserName, state: &State, route: &Route, sdp: String) -> Vec<Effect> {
+    let State::RingingOut { to, .. } = state else {
+        let why = "ring_offer refused: you are not ringing anyone".to_owned();
+        return vec![error(caller, ErrorCode::NoCall, why)];
+    };
+    if let Some(refused) = misaddressed(caller, route.to_user.as_deref(), to) {
+        return vec![refused];
+    }
+    vec![Effect::Send {
+        to: to.clone(),
+        msg: Message::RingOffer {
+            route: Route::new(caller.as_str(), to.as_str()),
+            sdp,
+        },
+    }]
 }
 
 /// The other party of a ring or call, if any.

@@ -401,6 +401,61 @@ fn relay_within_a_call_is_stamped_and_addressed() {
     );
 }
 
+fn ring_offer(to: Option<&str>, spoofed_from: Option<&str>) -> Message {
+    Message::RingOffer {
+        route: Route {
+            from_user: spoofed_from.map(Into::into),
+            to_user: to.map(Into::into),
+        },
+        sdp: "v=0\r\n".into(),
+    }
+}
+
+#[test]
+fn a_ring_offer_passes_only_from_the_caller_to_the_callee_while_it_rings() {
+    let mut calls = online(&["alice", "bob", "carol"]);
+    let refused = |calls: &mut Calls, from: &str, msg: Message| {
+        let effects = calls.handle(&name(from), msg);
+        assert_eq!(sent_to(&effects, "bob"), vec![], "{from}: {effects:?}");
+        error_code(&only_sent_to(&effects, from))
+    };
+    // Before it rings, there is nobody to give it to.
+    assert_eq!(
+        refused(&mut calls, "alice", ring_offer(Some("bob"), None)),
+        Some(ErrorCode::NoCall)
+    );
+    ring(&mut calls, "alice", "bob");
+    // Stamped with the caller, whatever the frame claimed.
+    let effects = calls.handle(&name("alice"), ring_offer(None, Some("mallory")));
+    match only_sent_to(&effects, "bob") {
+        Message::RingOffer { route, sdp } => {
+            assert_eq!(route, Route::new("alice", "bob"));
+            assert_eq!(sdp, "v=0\r\n");
+        }
+        other => panic!("bob got {other:?}"),
+    }
+    assert_eq!(
+        refused(&mut calls, "alice", ring_offer(Some("carol"), None)),
+        Some(ErrorCode::WrongPeer)
+    );
+    // Not from the callee, nor from anyone else.
+    assert_eq!(
+        refused(&mut calls, "carol", ring_offer(Some("bob"), None)),
+        Some(ErrorCode::NoCall)
+    );
+    let effects = calls.handle(&name("bob"), ring_offer(Some("alice"), None));
+    assert_eq!(
+        error_code(&only_sent_to(&effects, "bob")),
+        Some(ErrorCode::NoCall)
+    );
+    // Once the call is on, offers are plain `offer`s.
+    calls.handle(&name("bob"), call_back(ACCEPT));
+    assert_eq!(
+        refused(&mut calls, "alice", ring_offer(Some("bob"), None)),
+        Some(ErrorCode::NoCall)
+    );
+}
+
 #[test]
 fn relay_outside_a_call_is_refused() {
     let mut calls = online(&["alice", "bob", "carol"]);
