@@ -127,9 +127,10 @@ impl Peer {
         stream: &MediaStream,
         tracks: impl Iterator<Item = MediaStreamTrack>,
     ) -> Result<(), JsError> {
-        let negotiated = self.pc.remote_description().is_some();
+        // Once an offer is taken, it is answered before the camera opens (`send_later`).
+        let offer_taken = self.pc.remote_description().is_some();
         for track in tracks {
-            if !negotiated {
+            if !offer_taken {
                 self.pc.add_track_0(&track, stream);
             } else if let Some(sender) = self.waiting_sender(&track.kind()) {
                 settle(sender.replace_track(Some(&track)), "replaceTrack").await?;
@@ -252,8 +253,8 @@ impl Peer {
     /// session and version (its `o=` line).
     pub fn took(&self, offer: &str) -> bool {
         let origin = |sdp: &str| sdp.lines().find(|l| l.starts_with("o=")).map(str::to_owned);
-        let taken = self.pc.remote_description().map(|d| d.sdp());
-        taken.is_some_and(|taken| origin(&taken).is_some() && origin(&taken) == origin(offer))
+        let taken = self.pc.remote_description().and_then(|d| origin(&d.sdp()));
+        taken.is_some_and(|taken| Some(taken) == origin(offer))
     }
 
     /// Adds the candidates written into `sdp`, each with its section's `mid`: those of an
