@@ -75,12 +75,12 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 
 /**
  * In the page: the floor. Two RTCPeerConnections of this page call each other as duet's
- * pages do, minus the server: before `start` the caller's camera is open and its offer
- * made, and the callee has taken that offer as made, before any candidate (duet's pages
- * do both while the call rings); from `start` the callee opens its camera, then answers
- * with the camera's tracks; the caller's candidates go across from `start` (duet's go in
- * its offer on Accept), the callee's as they come, and `end` is the later of the two
- * sides' first remote frame.
+ * pages do, minus the server: before `start` both cameras are open, the caller's offer is
+ * made and the callee has taken it as made, before any candidate (duet's pages do all
+ * that while the call rings); from `start` the callee adds its camera's tracks and
+ * answers; the caller's candidates go across from `start` (duet's go in its offer on
+ * Accept), the callee's as they come, and `end` is the later of the two sides' first
+ * remote frame.
  */
 async function floorCall(): Promise<{ start: number; end: number }> {
   const now = () => performance.timeOrigin + performance.now();
@@ -114,6 +114,7 @@ async function floorCall(): Promise<{ start: number; end: number }> {
       else gathered.push(candidate);
     };
     caller.streams.push(await media());
+    callee.streams.push(await media());
     send(caller.pc, caller.streams[0]);
     const offer = await caller.pc.createOffer();
     await caller.pc.setLocalDescription(offer);
@@ -121,12 +122,11 @@ async function floorCall(): Promise<{ start: number; end: number }> {
     const start = now();
     started = true;
     for (const candidate of gathered) callee.pc.addIceCandidate(candidate).catch(fail);
-    const answered = media().then(async (stream) => {
-      callee.streams.push(stream);
-      send(callee.pc, stream);
+    send(callee.pc, callee.streams[0]);
+    const answered = (async () => {
       await callee.pc.setLocalDescription(await callee.pc.createAnswer());
       await caller.pc.setRemoteDescription(callee.pc.localDescription!);
-    });
+    })();
     // A callee candidate can turn up before the caller has the answer it belongs to; a
     // server would keep them in order, so here they wait for it.
     callee.pc.onicecandidate = ({ candidate }) => {
@@ -162,13 +162,17 @@ async function measureDuet(caller: Person, callee: Person): Promise<number> {
   try {
     await idle(caller, callee);
     await ring(caller, callee);
-    // Start where the floor starts: the caller's camera open and its offer made (it makes
-    // them as the call starts ringing; a person takes longer than that to pick up).
+    // Start where the floor starts: the caller's camera open and its offer made, the
+    // callee's camera open (each page does that as the call starts ringing; a person takes
+    // longer than that to pick up).
     await caller.page.waitForFunction(
       () => window.__duetPcs.at(-1)?.signalingState === 'have-local-offer',
       null,
       { timeout: WAIT_MS },
     );
+    await callee.page.waitForFunction(() => window.__duetStreams.length > 0, null, {
+      timeout: WAIT_MS,
+    });
     // Watch before the click, so no frame can slip by unseen.
     await Promise.all([caller, callee].map((p) => p.page.evaluate(watchFirstFrame, '#remoteVideo')));
     await recordAcceptClick(callee);
@@ -212,9 +216,10 @@ test('call set-up: in-page floor vs duet call', async ({ browser, baseURL, open 
     floor_ms: floor,
     duet_ms: duet,
     method:
-      'start: floor = just before the callee getUserMedia (caller camera open, offer made and ' +
-      'taken by the callee), duet = ' +
-      'Accept click (capture listener), made once the caller\'s offer is made; end: the later ' +
+      'start: floor = just before the callee adds its tracks and answers (both cameras open, ' +
+      'the caller\'s offer made and taken by the callee), duet = ' +
+      'Accept click (capture listener), made once the caller\'s offer is made and the ' +
+      'callee\'s camera open; end: the later ' +
       'of the two sides\' first remote video frame handed to the compositor ' +
       '(requestVideoFrameCallback metadata.presentationTime); timeOrigin-based times',
   });

@@ -1,7 +1,18 @@
 // How a call is set up fast: what each page prepares while it rings, and that nothing
 // that names an address crosses before Accept (src/client/controller.rs, `Ring`).
 import type { Page } from '@playwright/test';
-import { accept, expect, expectMediaFlowing, expectState, idle, ring, test, type Person } from './helpers';
+import {
+  accept,
+  capturedTracks,
+  expect,
+  expectAllTracksEnded,
+  expectMediaFlowing,
+  expectState,
+  idle,
+  ring,
+  test,
+  type Person,
+} from './helpers';
 
 declare global {
   interface Window {
@@ -40,6 +51,10 @@ function recordFrames(delayMs: number) {
 
 const received = (p: Person) => p.page.evaluate(() => window.__received);
 
+/** `#localVideo.videoWidth` in `p`'s page: non-zero once it shows the own camera. */
+const preview = (p: Person) =>
+  p.page.locator('#localVideo').evaluate((v: HTMLVideoElement) => v.videoWidth);
+
 /** What `p`'s newest RTCPeerConnection holds. */
 const connection = (p: Person) =>
   p.page.evaluate(() => {
@@ -63,9 +78,10 @@ test('while it rings the callee takes the offer, which names no address, and sen
   await idle(alice, bob);
   await ring(alice, bob);
 
-  // alice's offer is made, with her camera and microphone in it; bob has taken it, with
-  // nothing to send yet (his camera opens only when he accepts) and no answer.
+  // alice's offer is made, with her camera and microphone in it; bob has taken it, and
+  // sees his own camera, which is not in his connection (so it sends nothing) and no answer.
   await expect.poll(() => connection(alice)).toMatchObject({ local: 'offer', remote: null, senders: 2 });
+  await expect.poll(() => preview(bob), { message: "bob's camera preview" }).toBeGreaterThan(0);
   await expect
     .poll(() => connection(bob))
     .toMatchObject({ local: null, remote: 'offer', senders: 0, state: 'have-remote-offer' });
@@ -83,18 +99,45 @@ test('while it rings the callee takes the offer, which names no address, and sen
   expect((await received(alice)).map((f) => f.type)).not.toContain('answer');
   expect((await received(alice)).map((f) => f.type)).not.toContain('_ice');
 
-  // Declined: both prepared connections are closed, unused.
+  // Declined: both prepared connections are closed, unused, and both cameras too.
   await bob.page.locator('#decline').click();
   await expectState(alice, 'idle', 'declined');
   await expect.poll(() => connection(alice)).toMatchObject({ state: 'closed' });
   await expect.poll(() => connection(bob)).toMatchObject({ state: 'closed' });
+  await expectAllTracksEnded(alice);
+  await expectAllTracksEnded(bob);
+});
+
+test("the callee's camera opens as it rings, and Accept answers with it at once", async ({ open }) => {
+  const [alice, bob] = await Promise.all([open('alice'), open('bob')]);
+  await idle(alice, bob);
+  await ring(alice, bob);
+  // bob sees himself before he picks up: his camera and microphone are open.
+  await expect.poll(() => preview(bob), { message: "bob's camera preview" }).toBeGreaterThan(0);
+  expect((await capturedTracks(bob)).live).toHaveLength(2);
+  await expectState(bob, 'ringing-in');
+
+  await accept(bob, alice);
+  // His answer already sends both: the camera that opened while it rang, in both places
+  // the offer opened, as one stream.
+  const answer = await bob.page.evaluate(() => window.__duetPcs.at(-1)!.localDescription);
+  expect(answer?.type).toBe('answer');
+  expect(answer!.sdp.match(/^a=sendrecv/gm), 'audio and video both sent').toHaveLength(2);
+  expect(new Set(answer!.sdp.match(/^a=msid:\S+/gm)).size, 'in one stream').toBe(1);
+  await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
+  // That camera is the one the call uses: the page asked for it once.
+  expect((await capturedTracks(bob)).kinds.sort()).toEqual(['audio', 'video']);
+
+  await bob.page.locator('#hangup').click();
+  await expectState(alice, 'idle', 'hung_up');
+  await expectAllTracksEnded(bob);
 });
 
 test('the callee answers on Accept before its camera opens, and the offer after carries the candidates', async ({
   open,
 }) => {
-  // bob's camera takes 1.5 s to open.
-  const slowCamera = { beforeGoto: (page: Page) => page.addInitScript(recordFrames, 1_500) };
+  // bob's camera takes 3 s to open (from when it starts ringing).
+  const slowCamera = { beforeGoto: (page: Page) => page.addInitScript(recordFrames, 3_000) };
   const [alice, bob] = await Promise.all([open('alice'), open('bob', slowCamera)]);
   await idle(alice, bob);
   await ring(alice, bob);

@@ -38,10 +38,18 @@ enum Line {
     /// page takes Chromium tens of ms, which after Accept would delay the answer. It takes
     /// the caller's `ring_offer` when that comes, so Accept can answer at once. Taking it
     /// announces the caller's media: `remote`, shown once the call is on.
+    ///
+    /// The camera opens as it starts ringing too, and shows in the preview: the person sees
+    /// themselves before they pick up, as on a phone, and Accept answers with the camera
+    /// already running instead of waiting for it (tens to hundreds of ms). Nothing of it
+    /// leaves the page before Accept: its tracks go into the connection only then. `media`
+    /// is `None` while it opens; a camera that could not be opened is asked for again on
+    /// Accept, and dropping the ring (declined, cancelled, missed) closes it.
     RingingIn {
         from: String,
         peer: Option<Peer>,
         remote: Option<MediaStream>,
+        media: Option<Result<LocalMedia, JsError>>,
     },
     /// `peer` appears when the offer is made (caller) or arrives (callee). The caller
     /// makes every offer, also the ICE restarts that find a new path. `media` is `None`
@@ -139,8 +147,8 @@ struct Controller {
     /// Bumped for every new peer connection, so a closed one's queued events are ignored.
     generation: Generation,
     peer_events: UnboundedSender<(Generation, PeerEvent)>,
-    /// Bumped for every camera the callee opens and every call that ends, so a camera
-    /// that opens after its call ended is closed again.
+    /// Bumped for every camera the callee opens and every ring or call that ends, so a
+    /// camera that opens after its ring or call ended is closed again.
     camera: u32,
     opened: UnboundedSender<(u32, Result<LocalMedia, JsError>)>,
 }
@@ -335,13 +343,18 @@ impl Controller {
         }
     }
 
-    /// Accepts the ring, then opens the camera without waiting for it: the caller's offer
-    /// (taken while it rang, or crossing now) is answered at once and the connection is
-    /// made while the camera starts (on a phone that takes hundreds of ms); the camera's
-    /// tracks go into it when it opens ([`Controller::on_camera`]). The camera still opens
-    /// only now, at Accept.
+    /// Accepts the ring and answers at once: the camera opened while it rang goes into the
+    /// connection, and the caller's offer taken meanwhile is answered (one crossing now is
+    /// answered when it comes, [`Controller::on_offer`]). A camera still opening is not
+    /// waited for: the answer promises its media and [`Controller::on_camera`] puts it in
+    /// when it opens (on a phone that takes hundreds of ms), so the call connects meanwhile.
     async fn accept(&mut self) {
-        let Line::RingingIn { from, peer, remote } = std::mem::replace(&mut self.call, Line::None)
+        let Line::RingingIn {
+            from,
+            peer,
+            remote,
+            media,
+        } = std::mem::replace(&mut self.call, Line::None)
         else {
             return;
         };
@@ -354,13 +367,44 @@ impl Controller {
             reason: None,
         });
         self.view.status.set(text::connecting_to(&from));
+        let media = match media {
+            Some(Ok(media)) => Some(media),
+            // Still opening: `on_camera` takes it into the call.
+            None => None,
+            // Refused or failed while it rang (a permission prompt dismissed, say): asked
+            // again now that the person has taken the call; a second failure hangs up.
+            Some(Err(err)) => {
+                log(&format!(
+                    "the camera failed while it rang, asking again: {err}"
+                ));
+                self.open_camera();
+                None
+            }
+        };
         self.call = Line::InCall {
             with: from,
-            media: None,
+            media,
             peer,
             caller: false,
         };
         self.show_phase();
+        let answer = match &self.call {
+            Line::InCall {
+                peer: Some(peer),
+                media,
+                ..
+            } => answer_on_accept(peer, media.as_ref()).await,
+            // No connection could be made while it rang: the offer after Accept makes one.
+            _ => return,
+        };
+        if let Some(answer) = answer {
+            self.send_answer(answer);
+        }
+    }
+
+    /// Opens the camera and microphone without waiting for them: [`Controller::on_camera`]
+    /// gets them, or why they could not be opened.
+    fn open_camera(&mut self) {
         self.camera += 1;
         let (camera, opened) = (self.camera, self.opened.clone());
         let opening = LocalMedia::open();
@@ -368,15 +412,6 @@ impl Controller {
             // If the page is gone by now, dropping the media closes it again.
             let _ = opened.unbounded_send((camera, opening.await));
         });
-        let answer = match &self.call {
-            Line::InCall {
-                peer: Some(peer), ..
-            } if peer.offered() => peer.answer(true).await,
-            // No ring offer came (an original page calls), or it could not be taken:
-            // the offer after Accept is answered instead.
-            _ => return,
-        };
-        self.send_answer(answer);
     }
 
     /// The caller's offer while it rings: taken now, answered on Accept.
@@ -413,8 +448,19 @@ impl Controller {
 
     /// The callee's camera (and microphone) opened, or could not be opened.
     async fn on_camera(&mut self, camera: u32, opened: Result<LocalMedia, JsError>) {
-        // A camera for a call that has ended: dropping it closes it.
+        // A camera for a ring or call that has ended: dropping it closes it.
         if camera != self.camera {
+            return;
+        }
+        if let Line::RingingIn { media: None, .. } = &self.call {
+            // Kept for Accept; a failure is only noted, as the person has not answered yet.
+            match &opened {
+                Ok(media) => self.preview(media),
+                Err(err) => log(&format!("no camera or microphone while it rings: {err}")),
+            }
+            if let Line::RingingIn { media, .. } = &mut self.call {
+                *media = Some(opened);
+            }
             return;
         }
         let Line::InCall {
@@ -457,8 +503,7 @@ impl Controller {
     fn show_media(&mut self, opened: Result<LocalMedia, JsError>) -> Option<LocalMedia> {
         match opened {
             Ok(media) => {
-                self.view.audio_only.set(!media.has_video);
-                self.show(&self.screens.local, Some(&media.stream));
+                self.preview(&media);
                 Some(media)
             }
             Err(err) => {
@@ -468,6 +513,12 @@ impl Controller {
                 None
             }
         }
+    }
+
+    /// Shows our own camera in the small tile (or says it is audio only).
+    fn preview(&self, media: &LocalMedia) {
+        self.view.audio_only.set(!media.has_video);
+        self.show(&self.screens.local, Some(&media.stream));
     }
 
     async fn on_message(&mut self, msg: Message) {
@@ -566,8 +617,10 @@ impl Controller {
             from,
             peer,
             remote: None,
+            media: None,
         };
         self.show_phase();
+        self.open_camera();
     }
 
     async fn on_call_back(&mut self, answer: String, reason: Option<Reason>) {
@@ -890,6 +943,24 @@ impl Controller {
             None => {}
         }
     }
+}
+
+/// The callee's side of Accept on `peer`: `media` (if open) goes into it, and the offer taken
+/// while it rang is answered. `None` when no offer has been taken yet (an original page's
+/// comes only after Accept, [`Controller::on_offer`]).
+async fn answer_on_accept(
+    peer: &Peer,
+    media: Option<&LocalMedia>,
+) -> Option<Result<String, JsError>> {
+    if let Some(media) = media
+        && let Err(err) = peer.send(&media.stream, media.tracks()).await
+    {
+        return Some(Err(err));
+    }
+    if !peer.offered() {
+        return None;
+    }
+    Some(peer.answer(media.is_none()).await)
 }
 
 fn hangup(to: &str, reason: Option<Reason>) -> Message {

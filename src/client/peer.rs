@@ -118,19 +118,19 @@ impl Peer {
         })
     }
 
-    /// Sends `tracks` of `stream` to the other side. Before an offer is made or taken
-    /// they are added, and the offer or answer carries them. After an answer made with
-    /// `media_pending` they go into the places that answer promised, with no new offer;
-    /// a track the answer made no place for is not sent.
+    /// Sends `tracks` of `stream` to the other side. Until we have answered they are
+    /// added, and the offer or answer carries them (added to a taken offer, they take the
+    /// places it opened for their kind). After an answer made with `media_pending` they go
+    /// into the places that answer promised, with no new offer; a track the answer made no
+    /// place for is not sent.
     pub async fn send(
         &self,
         stream: &MediaStream,
         tracks: impl Iterator<Item = MediaStreamTrack>,
     ) -> Result<(), JsError> {
-        // Once an offer is taken, it is answered before the camera opens (`send_later`).
-        let offer_taken = self.pc.remote_description().is_some();
+        let answered = self.pc.remote_description().is_some() && !self.offered();
         for track in tracks {
-            if !offer_taken {
+            if !answered {
                 self.pc.add_track_0(&track, stream);
             } else if let Some(sender) = self.waiting_sender(&track.kind()) {
                 settle(sender.replace_track(Some(&track)), "replaceTrack").await?;
