@@ -76,11 +76,11 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 /**
  * In the page: the floor. Two RTCPeerConnections of this page call each other as duet's
  * pages do, minus the server: before `start` both cameras are open, the caller's offer is
- * made and the callee has taken it as made, before any candidate (duet's pages do all
- * that while the call rings); from `start` the callee adds its camera's tracks and
- * answers; the caller's candidates go across from `start` (duet's go in its offer on
- * Accept), the callee's as they come, and `end` is the later of the two sides' first
- * remote frame.
+ * made, and the callee has taken it as made (before any candidate) and made its answer
+ * with its camera's tracks (duet's pages do all that while the call rings). At `start`
+ * the caller takes the answer as it stands then, and the candidates gathered so far go
+ * across (duet's go in the offer and answer sent on Accept); later ones as they come.
+ * `end` is the later of the two sides' first remote frame.
  */
 async function floorCall(): Promise<{ start: number; end: number }> {
   const now = () => performance.timeOrigin + performance.now();
@@ -113,25 +113,24 @@ async function floorCall(): Promise<{ start: number; end: number }> {
       if (started) callee.pc.addIceCandidate(candidate).catch(fail);
       else gathered.push(candidate);
     };
+    // The callee's: those gathered before `start` are in its answer; later ones go once
+    // the caller has that answer (a server would keep them in that order too).
+    let answered: Promise<void> | undefined;
+    callee.pc.onicecandidate = ({ candidate }) => {
+      if (candidate && answered) answered.then(() => caller.pc.addIceCandidate(candidate)).catch(fail);
+    };
     caller.streams.push(await media());
     callee.streams.push(await media());
     send(caller.pc, caller.streams[0]);
     const offer = await caller.pc.createOffer();
     await caller.pc.setLocalDescription(offer);
     await callee.pc.setRemoteDescription(offer);
+    send(callee.pc, callee.streams[0]);
+    await callee.pc.setLocalDescription(await callee.pc.createAnswer());
     const start = now();
     started = true;
     for (const candidate of gathered) callee.pc.addIceCandidate(candidate).catch(fail);
-    send(callee.pc, callee.streams[0]);
-    const answered = (async () => {
-      await callee.pc.setLocalDescription(await callee.pc.createAnswer());
-      await caller.pc.setRemoteDescription(callee.pc.localDescription!);
-    })();
-    // A callee candidate can turn up before the caller has the answer it belongs to; a
-    // server would keep them in order, so here they wait for it.
-    callee.pc.onicecandidate = ({ candidate }) => {
-      if (candidate) answered.then(() => caller.pc.addIceCandidate(candidate)).catch(fail);
-    };
+    answered = caller.pc.setRemoteDescription(callee.pc.localDescription!);
     answered.catch(fail);
     const frames = await Promise.race([Promise.all([caller.frame, callee.frame]), failed]);
     return { start, end: Math.max(...frames) };
@@ -163,16 +162,18 @@ async function measureDuet(caller: Person, callee: Person): Promise<number> {
     await idle(caller, callee);
     await ring(caller, callee);
     // Start where the floor starts: the caller's camera open and its offer made, the
-    // callee's camera open (each page does that as the call starts ringing; a person takes
-    // longer than that to pick up).
+    // callee's camera open and its answer made (the pages do that as the call starts
+    // ringing; a person takes longer than that to pick up).
     await caller.page.waitForFunction(
       () => window.__duetPcs.at(-1)?.signalingState === 'have-local-offer',
       null,
       { timeout: WAIT_MS },
     );
-    await callee.page.waitForFunction(() => window.__duetStreams.length > 0, null, {
-      timeout: WAIT_MS,
-    });
+    await callee.page.waitForFunction(
+      () => window.__duetPcs.at(-1)?.localDescription?.type === 'answer',
+      null,
+      { timeout: WAIT_MS },
+    );
     // Watch before the click, so no frame can slip by unseen.
     await Promise.all([caller, callee].map((p) => p.page.evaluate(watchFirstFrame, '#remoteVideo')));
     await recordAcceptClick(callee);
@@ -216,10 +217,10 @@ test('call set-up: in-page floor vs duet call', async ({ browser, baseURL, open 
     floor_ms: floor,
     duet_ms: duet,
     method:
-      'start: floor = just before the callee adds its tracks and answers (both cameras open, ' +
-      'the caller\'s offer made and taken by the callee), duet = ' +
-      'Accept click (capture listener), made once the caller\'s offer is made and the ' +
-      'callee\'s camera open; end: the later ' +
+      'start: floor = just before the caller takes the callee\'s answer (both cameras open, ' +
+      'the caller\'s offer made and taken by the callee, the callee\'s answer made), duet = ' +
+      'Accept click (capture listener), made once the caller\'s offer and the callee\'s ' +
+      'answer are made; end: the later ' +
       'of the two sides\' first remote video frame handed to the compositor ' +
       '(requestVideoFrameCallback metadata.presentationTime); timeOrigin-based times',
   });

@@ -57,20 +57,28 @@ const preview = (p: Person) =>
 
 /** What `p`'s newest RTCPeerConnection holds. */
 const connection = (p: Person) =>
-  p.page.evaluate(() => {
+  p.page.evaluate(async () => {
     const pc = window.__duetPcs.at(-1);
-    return pc
-      ? {
-          count: window.__duetPcs.length,
-          local: pc.localDescription?.type ?? null,
-          remote: pc.remoteDescription?.type ?? null,
-          senders: pc.getSenders().filter((s) => s.track).length,
-          state: pc.signalingState,
-        }
-      : null;
+    if (!pc) return null;
+    // Candidate pairs: the addresses this side would check, so has or would send to.
+    let pairs = 0;
+    if (pc.signalingState !== 'closed') {
+      (await pc.getStats()).forEach((s) => (pairs += s.type === 'candidate-pair' ? 1 : 0));
+    }
+    return {
+      count: window.__duetPcs.length,
+      local: pc.localDescription?.type ?? null,
+      remote: pc.remoteDescription?.type ?? null,
+      senders: pc.getSenders().filter((s) => s.track).length,
+      state: pc.signalingState,
+      pairs,
+    };
   });
 
-test('while it rings the callee takes the offer, which names no address, and sends nothing', async ({
+/** The `o=` line (session id and version) of an SDP: which description it is. */
+const origin = (sdp: string | undefined) => sdp?.match(/^o=.*$/m)?.[0];
+
+test('while it rings the callee takes the offer, which names no address, answers it and sends nothing', async ({
   open,
 }) => {
   const record = { beforeGoto: (page: Page) => page.addInitScript(recordFrames, 0) };
@@ -78,13 +86,15 @@ test('while it rings the callee takes the offer, which names no address, and sen
   await idle(alice, bob);
   await ring(alice, bob);
 
-  // alice's offer is made, with her camera and microphone in it; bob has taken it, and
-  // sees his own camera, which is not in his connection (so it sends nothing) and no answer.
+  // alice's offer is made, with her camera and microphone in it; bob has taken it, sees
+  // his own camera, and has made his answer with it, which he keeps: alice has no answer,
+  // and neither side has an address of the other's to check.
   await expect.poll(() => connection(alice)).toMatchObject({ local: 'offer', remote: null, senders: 2 });
   await expect.poll(() => preview(bob), { message: "bob's camera preview" }).toBeGreaterThan(0);
   await expect
     .poll(() => connection(bob))
-    .toMatchObject({ local: null, remote: 'offer', senders: 0, state: 'have-remote-offer' });
+    .toMatchObject({ local: 'answer', remote: 'offer', senders: 2, state: 'stable', pairs: 0 });
+  expect(await connection(alice)).toMatchObject({ remote: null, pairs: 0 });
   // What bob got is the offer without any of alice's candidates: no address of hers.
   const early = (await received(bob)).filter((f) => f.type === 'ring_offer');
   expect(early).toHaveLength(1);
@@ -92,12 +102,13 @@ test('while it rings the callee takes the offer, which names no address, and sen
   for (const address of early[0].sdp!.match(/^c=IN IP[46] \S+/gm) ?? []) {
     expect(address).toMatch(/ (0\.0\.0\.0|::)$/);
   }
-  // Nothing else of the call crossed either way before he answered.
+  // Nothing else of the call crossed either way before he accepted.
   await bob.page.waitForTimeout(300);
   expect((await received(bob)).map((f) => f.type)).not.toContain('offer');
   expect((await received(bob)).map((f) => f.type)).not.toContain('_ice');
   expect((await received(alice)).map((f) => f.type)).not.toContain('answer');
   expect((await received(alice)).map((f) => f.type)).not.toContain('_ice');
+  expect(await connection(bob), 'no address of alice to check').toMatchObject({ pairs: 0 });
 
   // Declined: both prepared connections are closed, unused, and both cameras too.
   await bob.page.locator('#decline').click();
@@ -108,22 +119,29 @@ test('while it rings the callee takes the offer, which names no address, and sen
   await expectAllTracksEnded(bob);
 });
 
-test("the callee's camera opens as it rings, and Accept answers with it at once", async ({ open }) => {
+test("the callee's camera opens as it rings, and Accept sends the answer made with it meanwhile", async ({
+  open,
+}) => {
   const [alice, bob] = await Promise.all([open('alice'), open('bob')]);
   await idle(alice, bob);
   await ring(alice, bob);
-  // bob sees himself before he picks up: his camera and microphone are open.
+  // bob sees himself before he picks up: his camera and microphone are open, and his
+  // answer is made with both, in both places the offer opened, as one stream.
   await expect.poll(() => preview(bob), { message: "bob's camera preview" }).toBeGreaterThan(0);
   expect((await capturedTracks(bob)).live).toHaveLength(2);
+  await expect.poll(() => connection(bob)).toMatchObject({ local: 'answer', senders: 2 });
+  const made = await bob.page.evaluate(() => window.__duetPcs.at(-1)!.localDescription!.sdp);
+  expect(made.match(/^a=sendrecv/gm), 'audio and video both sent').toHaveLength(2);
+  expect(new Set(made.match(/^a=msid:\S+/gm)).size, 'in one stream').toBe(1);
   await expectState(bob, 'ringing-in');
 
   await accept(bob, alice);
-  // His answer already sends both: the camera that opened while it rang, in both places
-  // the offer opened, as one stream.
-  const answer = await bob.page.evaluate(() => window.__duetPcs.at(-1)!.localDescription);
-  expect(answer?.type).toBe('answer');
-  expect(answer!.sdp.match(/^a=sendrecv/gm), 'audio and video both sent').toHaveLength(2);
-  expect(new Set(answer!.sdp.match(/^a=msid:\S+/gm)).size, 'in one stream').toBe(1);
+  // alice got that answer (the same session and version), with the candidates bob
+  // gathered while it rang written into it.
+  const answer = () => alice.page.evaluate(() => window.__duetPcs.at(-1)!.remoteDescription?.sdp);
+  await expect.poll(async () => origin(await answer()), 'the answer made while it rang').toBe(origin(made));
+  const got = await answer();
+  expect(got).toMatch(/^a=candidate:/m);
   await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
   // That camera is the one the call uses: the page asked for it once.
   expect((await capturedTracks(bob)).kinds.sort()).toEqual(['audio', 'video']);

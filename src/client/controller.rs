@@ -40,11 +40,11 @@ enum Line {
     /// announces the caller's media: `remote`, shown once the call is on.
     ///
     /// The camera opens as it starts ringing too, and shows in the preview: the person sees
-    /// themselves before they pick up, as on a phone, and Accept answers with the camera
-    /// already running instead of waiting for it (tens to hundreds of ms). Nothing of it
-    /// leaves the page before Accept: its tracks go into the connection only then. `media`
-    /// is `None` while it opens; a camera that could not be opened is asked for again on
-    /// Accept, and dropping the ring (declined, cancelled, missed) closes it.
+    /// themselves before they pick up, as on a phone. Once both the offer and the camera
+    /// are in, the answer is made with the camera in it and kept (see
+    /// [`Controller::prepare_answer`]), so Accept only has to send it. `media` is `None`
+    /// while the camera opens; one that could not be opened is asked for again on Accept,
+    /// and dropping the ring (declined, cancelled, missed) closes it.
     RingingIn {
         from: String,
         peer: Option<Peer>,
@@ -343,11 +343,11 @@ impl Controller {
         }
     }
 
-    /// Accepts the ring and answers at once: the camera opened while it rang goes into the
-    /// connection, and the caller's offer taken meanwhile is answered (one crossing now is
-    /// answered when it comes, [`Controller::on_offer`]). A camera still opening is not
-    /// waited for: the answer promises its media and [`Controller::on_camera`] puts it in
-    /// when it opens (on a phone that takes hundreds of ms), so the call connects meanwhile.
+    /// Accepts the ring and answers at once: with the answer made while it rang, or else
+    /// now, the camera opened while it rang in it (an offer crossing the accept is answered
+    /// when it comes, [`Controller::on_offer`]). A camera still opening is not waited for:
+    /// the answer promises its media and [`Controller::on_camera`] puts it in when it opens
+    /// (on a phone that takes hundreds of ms), so the call connects meanwhile.
     async fn accept(&mut self) {
         let Line::RingingIn {
             from,
@@ -393,7 +393,11 @@ impl Controller {
                 peer: Some(peer),
                 media,
                 ..
-            } => answer_on_accept(peer, media.as_ref()).await,
+            } => match peer.local_answer() {
+                // As it stands now: with the candidates gathered since it was made.
+                Some(sdp) => Some(Ok(sdp)),
+                None => answer_with(peer, media.as_ref()).await,
+            },
             // No connection could be made while it rang: the offer after Accept makes one.
             _ => return,
         };
@@ -427,9 +431,37 @@ impl Controller {
         if route.from_user.as_deref() != Some(from.as_str()) {
             return;
         }
-        if let Err(err) = peer.take_offer(&sdp).await {
+        match peer.take_offer(&sdp).await {
+            Ok(()) => self.prepare_answer().await,
             // The offer after Accept gets another chance.
-            log(&format!("could not take the ring offer: {err}"));
+            Err(err) => log(&format!("could not take the ring offer: {err}")),
+        }
+    }
+
+    /// While it rings, once the caller's offer is taken and the camera is open: the
+    /// camera's tracks go into the connection and the answer is made, and kept. Accept
+    /// then only sends it, with the candidates gathered meanwhile written in, as the
+    /// caller does with its offer. Nothing leaves the page before that: until the answer
+    /// is sent the caller has none of our addresses, and without the caller's (its ring
+    /// offer has none) our side sends no check.
+    async fn prepare_answer(&mut self) {
+        let Line::RingingIn {
+            peer: Some(peer),
+            media: Some(Ok(media)),
+            ..
+        } = &self.call
+        else {
+            return;
+        };
+        if !peer.offered() {
+            return;
+        }
+        if let Some(Err(err)) = answer_with(peer, Some(media)).await {
+            log(&format!("could not prepare the answer: {err}"));
+            // Accept answers the offer sent after it instead, on a fresh connection.
+            if let Line::RingingIn { peer, .. } = &mut self.call {
+                *peer = None;
+            }
         }
     }
 
@@ -461,6 +493,7 @@ impl Controller {
             if let Line::RingingIn { media, .. } = &mut self.call {
                 *media = Some(opened);
             }
+            self.prepare_answer().await;
             return;
         }
         let Line::InCall {
@@ -945,13 +978,10 @@ impl Controller {
     }
 }
 
-/// The callee's side of Accept on `peer`: `media` (if open) goes into it, and the offer taken
-/// while it rang is answered. `None` when no offer has been taken yet (an original page's
-/// comes only after Accept, [`Controller::on_offer`]).
-async fn answer_on_accept(
-    peer: &Peer,
-    media: Option<&LocalMedia>,
-) -> Option<Result<String, JsError>> {
+/// The callee's answer on `peer`: `media` (if open) goes into it, and the offer taken is
+/// answered. `None` when no offer has been taken yet (an original page's comes only after
+/// Accept, [`Controller::on_offer`]).
+async fn answer_with(peer: &Peer, media: Option<&LocalMedia>) -> Option<Result<String, JsError>> {
     if let Some(media) = media
         && let Err(err) = peer.send(&media.stream, media.tracks()).await
     {

@@ -130,6 +130,10 @@ impl Peer {
     ) -> Result<(), JsError> {
         let answered = self.pc.remote_description().is_some() && !self.offered();
         for track in tracks {
+            if self.sends(&track) {
+                // Adding it again would throw.
+                continue;
+            }
             if !answered {
                 self.pc.add_track_0(&track, stream);
             } else if let Some(sender) = self.waiting_sender(&track.kind()) {
@@ -142,6 +146,16 @@ impl Peer {
             }
         }
         Ok(())
+    }
+
+    /// `track` is already in the connection.
+    fn sends(&self, track: &MediaStreamTrack) -> bool {
+        self.pc.get_senders().into_iter().any(|s| {
+            s.dyn_into::<RtcRtpSender>()
+                .ok()
+                .and_then(|s| s.track())
+                .is_some_and(|t| t.id() == track.id())
+        })
     }
 
     /// A sender of this kind that the answer promised would send but has no track yet.
@@ -294,6 +308,15 @@ impl Peer {
         let sdp = sdp_of(&answer)?;
         self.set_local(RtcSdpType::Answer, &sdp).await?;
         Ok(sdp)
+    }
+
+    /// Our answer, if one is the local description: as it stands now, with an
+    /// `a=candidate` line for every candidate gathered so far.
+    pub fn local_answer(&self) -> Option<String> {
+        self.pc
+            .local_description()
+            .filter(|d| d.type_() == RtcSdpType::Answer)
+            .map(|d| d.sdp())
     }
 
     /// Takes the other side's answer to our offer.
