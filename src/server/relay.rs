@@ -103,10 +103,9 @@ impl<'a> RelayFrame<'a> {
             Payload::Sdp(sdp) => ("sdp", sdp.get()),
             Payload::Ice(ice) => ("iceCandidate", ice.get()),
         };
-        let mut text = String::with_capacity(payload.len() + 96);
         // A user name needs no JSON escaping: UserName::parse admits only letters, digits,
         // `_`, `-` and `.`.
-        for part in [
+        let parts = [
             r#"{"type":""#,
             self.kind,
             r#"","fromUser":""#,
@@ -118,7 +117,11 @@ impl<'a> RelayFrame<'a> {
             r#"":"#,
             payload,
             "}",
-        ] {
+        ];
+        // Exactly as long as it will be: the socket turns it into `Bytes`, which takes a
+        // string with no spare capacity as it is, and allocates again for one with some.
+        let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        for part in parts {
             text.push_str(part);
         }
         text
@@ -157,6 +160,8 @@ mod tests {
                 "{text}"
             );
         }
+        let text = RelayFrame::parse(frames[2]).unwrap().text(&alice, &bob);
+        assert_eq!(text.capacity(), text.len(), "no spare capacity");
         let to = RelayFrame::parse(frames[0]).unwrap();
         assert_eq!((to.kind(), to.to_user()), ("offer", Some("bob")));
         assert_eq!(RelayFrame::parse(frames[1]).unwrap().to_user(), None);
