@@ -16,9 +16,17 @@ use crate::protocol::{
 };
 use crate::text;
 use leptos::prelude::*;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// Messages per history page.
 const PAGE: u32 = 30;
+
+/// How long presence changes are gathered before the people list is redrawn with all of
+/// them: a burst (many people signing in at once, a call starting, which tells everyone
+/// online) costs one redraw, not one per change. It also keeps that redraw out of the
+/// moment a call is set up, when the same page is handling the call's own frames.
+const PRESENCE_BATCH_MS: u32 = 250;
 
 /// A message written here that the server has not acknowledged yet.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -36,6 +44,9 @@ pub struct Chat {
     loading: bool,
     /// A group this page asked to create: opened when the server confirms it.
     creating: Option<GroupName>,
+    /// Presence changes waiting to be shown; `Some` while a redraw is due (see
+    /// [`PRESENCE_BATCH_MS`]).
+    unshown: Rc<RefCell<Option<Vec<PresenceEntry>>>>,
 }
 
 impl Chat {
@@ -48,6 +59,7 @@ impl Chat {
             outbox,
             loading: false,
             creating: None,
+            unshown: Rc::default(),
         }
     }
 
@@ -163,22 +175,27 @@ impl Chat {
         None
     }
 
+    /// The whole list (after a sign-in) is shown at once, and replaces any changes still
+    /// waiting, which it already holds. Changes are gathered and shown together.
     fn on_presence(&mut self, users: Vec<PresenceEntry>, full: bool) {
-        let me = self.me.clone();
-        self.view.online.update(|online| {
-            if full {
-                online.clear();
+        if full {
+            self.unshown.borrow_mut().take();
+            show_presence(self.view.online, &self.me, users, true);
+            return;
+        }
+        let mut unshown = self.unshown.borrow_mut();
+        if let Some(waiting) = unshown.as_mut() {
+            waiting.extend(users);
+            return;
+        }
+        *unshown = Some(users);
+        let (unshown, online, me) = (self.unshown.clone(), self.view.online, self.me.clone());
+        leptos::task::spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(PRESENCE_BATCH_MS).await;
+            let waiting = unshown.borrow_mut().take();
+            if let Some(users) = waiting {
+                show_presence(online, &me, users, false);
             }
-            for entry in users {
-                if entry.user == me {
-                    continue;
-                }
-                online.retain(|(name, _)| name != &entry.user);
-                if entry.state != Presence::Offline {
-                    online.push((entry.user, entry.state));
-                }
-            }
-            online.sort_by(|a, b| a.0.cmp(&b.0));
         });
     }
 
@@ -436,6 +453,31 @@ fn saved_outbox(me: &UserName) -> Vec<Draft> {
         .and_then(|storage| storage.get_item(&outbox_key(me)).ok().flatten())
         .and_then(|json| serde_json::from_str(&json).ok())
         .unwrap_or_default()
+}
+
+/// Applies presence `users` (in order) to the people list, which they replace if `full`.
+/// Our own entry is left out. A page already gone has nothing to update.
+fn show_presence(
+    online: RwSignal<Vec<(UserName, Presence)>>,
+    me: &UserName,
+    users: Vec<PresenceEntry>,
+    full: bool,
+) {
+    online.try_update(|online| {
+        if full {
+            online.clear();
+        }
+        for entry in users {
+            if &entry.user == me {
+                continue;
+            }
+            online.retain(|(name, _)| name != &entry.user);
+            if entry.state != Presence::Offline {
+                online.push((entry.user, entry.state));
+            }
+        }
+        online.sort_by(|a, b| a.0.cmp(&b.0));
+    });
 }
 
 fn chat_send(draft: &Draft) -> Message {
