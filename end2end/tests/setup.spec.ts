@@ -19,6 +19,8 @@ declare global {
     /** Every frame the page received: its type, and whether its camera was open by then. */
     __received: { type: string; sdp?: string; cameraOpen: boolean }[];
     __cameraOpen: boolean;
+    /** The types of the frames received when the status line first said "in-call". */
+    __inCallAfter?: string[];
   }
 }
 
@@ -149,6 +151,36 @@ test("the callee's camera opens as it rings, and Accept sends the answer made wi
   await bob.page.locator('#hangup').click();
   await expectState(alice, 'idle', 'hung_up');
   await expectAllTracksEnded(bob);
+});
+
+/**
+ * In the page, before its scripts: notes which frames had arrived (see `recordFrames`)
+ * when the status line first said the call is on.
+ */
+function recordInCall() {
+  new MutationObserver((_, observer) => {
+    if (document.querySelector('#status[data-phase="in-call"]')) {
+      observer.disconnect();
+      window.__inCallAfter = window.__received.map((f) => f.type);
+    }
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-phase'] });
+}
+
+test("the caller's screen changes to the call once the answer is with its browser", async ({ open }) => {
+  const record = async (page: Page) => {
+    await page.addInitScript(recordFrames, 0);
+    await page.addInitScript(recordInCall);
+  };
+  const [alice, bob] = await Promise.all([open('alice', { beforeGoto: record }), open('bob')]);
+  await idle(alice, bob);
+  await ring(alice, bob);
+  await expect.poll(() => connection(bob)).toMatchObject({ local: 'answer' });
+  await accept(bob, alice);
+  // Redrawing alice's screen at the accept held up the answer behind it in her page.
+  const before = await alice.page.evaluate(() => window.__inCallAfter);
+  expect(before).toContain('call_back');
+  expect(before).toContain('answer');
+  await Promise.all([expectMediaFlowing(alice), expectMediaFlowing(bob)]);
 });
 
 test('the callee answers on Accept before its camera opens, and the offer after carries the candidates', async ({

@@ -96,6 +96,10 @@ struct Ring {
     offer: Option<String>,
 }
 
+/// The longest the caller's screen waits for the callee's answer before it says the call
+/// is connecting (see [`Controller::show_connecting`]).
+const SHOW_CONNECTING_MS: u32 = 150;
+
 /// The least time between two ICE restarts of a path that is only `disconnected`.
 const RESTART_EVERY_MS: f64 = 4_000.0;
 
@@ -151,6 +155,8 @@ struct Controller {
     /// camera that opens after its ring or call ended is closed again.
     camera: u32,
     opened: UnboundedSender<(u32, Result<LocalMedia, JsError>)>,
+    /// Wakes [`Controller::show_connecting`] when the answer is slow to come.
+    connecting: UnboundedSender<()>,
 }
 
 fn no_socket() -> stream::Fuse<LocalBoxStream<'static, SocketEvent>> {
@@ -167,6 +173,7 @@ pub async fn run(
 ) {
     let (peer_events, mut peer_rx) = unbounded();
     let (opened, mut opened_rx) = unbounded();
+    let (connecting, mut connecting_rx) = unbounded();
     let mut me = Controller {
         chat: Chat::new(name.clone(), views.chat),
         name,
@@ -184,6 +191,7 @@ pub async fn run(
         peer_events,
         camera: 0,
         opened,
+        connecting,
     };
     let mut backoff = Backoff::new();
     let mut events = no_socket();
@@ -238,6 +246,11 @@ pub async fn run(
                     me.on_camera(camera, media).await;
                 }
             }
+            due = connecting_rx.next() => {
+                if due.is_some() {
+                    me.show_connecting();
+                }
+            }
         }
     }
 }
@@ -261,7 +274,8 @@ impl Controller {
                 self.send(hangup(to, None));
                 self.end(Some(Ended::Local), status);
             }
-            (Action::HangUp, Line::InCall { with, .. }) => {
+            // Cancel: pressed in the moment the callee accepted, before the screen said so.
+            (Action::HangUp | Action::Cancel, Line::InCall { with, .. }) => {
                 self.send(hangup(with, None));
                 self.end(Some(Ended::Local), text::you_hung_up());
             }
@@ -597,11 +611,15 @@ impl Controller {
             Message::CallBack { msg, reason, .. } => self.on_call_back(msg, reason).await,
             Message::Offer { sdp, .. } => self.on_offer(sdp).await,
             Message::Answer { sdp, .. } => {
-                if let Line::InCall {
-                    peer: Some(peer), ..
-                } = &self.call
-                    && let Err(err) = peer.accept(&sdp).await
-                {
+                let taking = match &self.call {
+                    Line::InCall {
+                        peer: Some(peer), ..
+                    } => peer.accept(&sdp),
+                    _ => return,
+                };
+                // The browser has the answer: the screen can change while it takes it.
+                self.show_connecting();
+                if let Err(err) = taking.await {
                     self.fail(err);
                 }
             }
@@ -690,8 +708,15 @@ impl Controller {
             peer: ring.peer,
             caller: true,
         };
-        self.view.status.set(text::connecting_to(&to));
-        self.show_phase();
+        // The screen changes once the answer is being taken, not now: redrawing it here
+        // held that answer up in this page's queue (about 15 ms of a 170 ms set-up on two
+        // cores). An answer that is slow to come (an original page answers once its camera
+        // is open) does not leave it saying "ringing" for long.
+        let due = self.connecting.clone();
+        leptos::task::spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(SHOW_CONNECTING_MS).await;
+            let _ = due.unbounded_send(());
+        });
         if let Some(sdp) = prepared {
             self.send(Message::Offer {
                 route: Route::to(&to),
@@ -954,6 +979,18 @@ impl Controller {
         self.view.audio_only.set(false);
         self.show(&self.screens.local, None);
         self.show(&self.screens.remote, None);
+    }
+
+    /// The caller's screen, still saying it rings after the accept (see `on_call_back`),
+    /// says the call is connecting. Once per call: later answers (ICE restarts) and a late
+    /// timer change nothing.
+    fn show_connecting(&self) {
+        if let Line::InCall { with, .. } = &self.call
+            && self.view.phase.get_untracked() != Phase::InCall
+        {
+            self.view.status.set(text::connecting_to(with));
+            self.show_phase();
+        }
     }
 
     fn show_phase(&self) {

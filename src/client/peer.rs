@@ -319,9 +319,13 @@ impl Peer {
             .map(|d| d.sdp())
     }
 
-    /// Takes the other side's answer to our offer.
-    pub async fn accept(&self, answer: &str) -> Result<(), JsError> {
-        self.set_remote(RtcSdpType::Answer, answer).await
+    /// Takes the other side's answer to our offer: the browser is given it at once, before
+    /// the returned future is first polled, so the page can do other work while it is taken.
+    pub fn accept(&self, answer: &str) -> impl Future<Output = Result<(), JsError>> + 'static {
+        let desc = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
+        desc.set_sdp(answer);
+        let taking = self.pc.set_remote_description(&desc);
+        async move { settle(taking, "setRemoteDescription").await.map(drop) }
     }
 
     pub async fn add_candidate(&self, c: &IceCandidate) -> Result<(), JsError> {
