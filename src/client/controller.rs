@@ -380,7 +380,6 @@ impl Controller {
             msg: ACCEPT.into(),
             reason: None,
         });
-        self.view.status.set(text::connecting_to(&from));
         let media = match media {
             Some(Ok(media)) => Some(media),
             // Still opening: `on_camera` takes it into the call.
@@ -401,7 +400,7 @@ impl Controller {
             peer,
             caller: false,
         };
-        self.show_phase();
+        self.show_connecting();
         let answer = match &self.call {
             Line::InCall {
                 peer: Some(peer),
@@ -981,9 +980,9 @@ impl Controller {
         self.show(&self.screens.remote, None);
     }
 
-    /// The caller's screen, still saying it rings after the accept (see `on_call_back`),
-    /// says the call is connecting. Once per call: later answers (ICE restarts) and a late
-    /// timer change nothing.
+    /// The screen says the call is connecting: the callee's at its Accept, the caller's
+    /// once the answer is with its browser (see `on_call_back`). Once per call: later
+    /// answers (ICE restarts) and a late timer change nothing.
     fn show_connecting(&self) {
         if let Line::InCall { with, .. } = &self.call
             && self.view.phase.get_untracked() != Phase::InCall

@@ -319,13 +319,10 @@ impl Peer {
             .map(|d| d.sdp())
     }
 
-    /// Takes the other side's answer to our offer: the browser is given it at once, before
-    /// the returned future is first polled, so the page can do other work while it is taken.
+    /// Takes the other side's answer to our offer (at once, see `set_remote`), so the
+    /// page can do other work while the browser takes it.
     pub fn accept(&self, answer: &str) -> impl Future<Output = Result<(), JsError>> + 'static {
-        let desc = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
-        desc.set_sdp(answer);
-        let taking = self.pc.set_remote_description(&desc);
-        async move { settle(taking, "setRemoteDescription").await.map(drop) }
+        self.set_remote(RtcSdpType::Answer, answer)
     }
 
     pub async fn add_candidate(&self, c: &IceCandidate) -> Result<(), JsError> {
@@ -346,15 +343,16 @@ impl Peer {
             .map(drop)
     }
 
-    async fn set_remote(&self, kind: RtcSdpType, sdp: &str) -> Result<(), JsError> {
+    /// The browser is given `sdp` at once, before the returned future is first polled.
+    fn set_remote(
+        &self,
+        kind: RtcSdpType,
+        sdp: &str,
+    ) -> impl Future<Output = Result<(), JsError>> + 'static {
         let desc = RtcSessionDescriptionInit::new(kind);
         desc.set_sdp(sdp);
-        settle(
-            self.pc.set_remote_description(&desc),
-            "setRemoteDescription",
-        )
-        .await
-        .map(drop)
+        let taking = self.pc.set_remote_description(&desc);
+        async move { settle(taking, "setRemoteDescription").await.map(drop) }
     }
 }
 
