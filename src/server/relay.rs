@@ -1,13 +1,14 @@
 //! The hot path: `offer`, `answer` and `_ice`, which the two people in a call send each
 //! other dozens of times per call. They are checked like any frame, but not rebuilt from a
-//! decoded [`Message`](crate::protocol::Message): the SDP, or the candidate object, is
-//! passed through as the sender wrote it (still JSON-escaped, a candidate's
-//! `usernameFragment` included), and only `type`, `fromUser` and `toUser` are written
-//! around it by the server.
+//! decoded [`Message`](crate::protocol::Message): an SDP is passed through as the sender
+//! wrote it (still JSON-escaped), a candidate's strings likewise, and only `type`,
+//! `fromUser` and `toUser` are written around them by the server.
 //!
 //! Decoding a 5 KB offer into a `Message` and encoding it again cost a copy and an escape
 //! pass of the whole SDP, several allocations, and all of it under the hub's lock; the relay
-//! benchmark (`make bench`) showed it as duet's gap to a bare relay.
+//! benchmark (`make bench`) showed it as duet's gap to a bare relay. The frame is read in
+//! one pass: a candidate is checked as it is read, not captured raw and read again (that
+//! second pass was a third of the server's instructions per `_ice`, counted by callgrind).
 
 use crate::protocol::UserName;
 use serde::Deserialize;
@@ -21,38 +22,54 @@ struct Head<'a> {
     #[serde(rename = "type", borrow)]
     kind: Cow<'a, str>,
     #[serde(rename = "toUser", borrow, default)]
-    to_user: Option<Cow<'a, str>>,
+    to_user: Option<Text<'a>>,
     /// Replaced by the server, but it must still be a string, as on the general path.
     #[serde(rename = "fromUser", borrow, default)]
     #[allow(dead_code)]
-    from_user: Option<Cow<'a, str>>,
+    from_user: Option<Text<'a>>,
     #[serde(borrow, default)]
     sdp: Option<&'a RawValue>,
     #[serde(rename = "iceCandidate", borrow, default)]
-    ice_candidate: Option<&'a RawValue>,
+    ice_candidate: Option<Candidate<'a>>,
 }
 
-/// What a candidate must have, as [`IceCandidate`](crate::protocol::IceCandidate) decodes
-/// it; borrowed, so checking allocates nothing.
+/// A candidate with the fields [`IceCandidate`](crate::protocol::IceCandidate) decodes,
+/// of the same types, plus the `usernameFragment` browsers write, which is passed on
+/// (it tells the other side which ICE restart a candidate belongs to).
 #[derive(Deserialize)]
-#[allow(dead_code)] // read only to check their types
 struct Candidate<'a> {
     #[serde(borrow)]
     candidate: Cow<'a, str>,
     #[serde(rename = "sdpMid", borrow, default)]
-    sdp_mid: Option<Cow<'a, str>>,
+    sdp_mid: Option<Text<'a>>,
     #[serde(rename = "sdpMLineIndex", default)]
     sdp_m_line_index: Option<u16>,
+    #[serde(rename = "usernameFragment", borrow, default)]
+    username_fragment: Option<Text<'a>>,
 }
+
+/// A string, borrowed from the frame where it can be. serde borrows a `Cow<str>` field
+/// only when it is the field's whole type: inside an `Option` it always copies.
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// A JSON string literal (the raw value is valid JSON: a string iff it starts with a quote).
 fn is_string(raw: &RawValue) -> bool {
     raw.get().starts_with('"')
 }
 
-/// A candidate object with the fields a candidate needs, of the right types.
-fn is_candidate(raw: &RawValue) -> bool {
-    raw.get().starts_with('{') && serde_json::from_str::<Candidate>(raw.get()).is_ok()
+/// The inside of the JSON string literal for `text`, quotes left off. serde_json lends a
+/// string only when the frame had no escape in it, and JSON forbids raw control
+/// characters, so a lent string is already its own literal; only one it had to unescape
+/// is escaped again.
+fn literal(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(text) => Cow::Borrowed(text),
+        Cow::Owned(text) => {
+            let quoted = serde_json::to_string(&text).expect("a string always encodes");
+            Cow::Owned(quoted[1..quoted.len() - 1].to_owned())
+        }
+    }
 }
 
 /// A well-formed `offer`, `answer` or `_ice`, borrowed from the frame it came in.
@@ -65,8 +82,13 @@ pub struct RelayFrame<'a> {
 enum Payload<'a> {
     /// The SDP as a JSON string literal, quotes and escapes included.
     Sdp(&'a RawValue),
-    /// The candidate object, checked.
-    Ice(&'a RawValue),
+    /// The candidate's strings as literals (see [`literal`]), checked.
+    Ice {
+        candidate: Cow<'a, str>,
+        sdp_mid: Option<Cow<'a, str>>,
+        sdp_m_line_index: Option<u16>,
+        username_fragment: Option<Cow<'a, str>>,
+    },
 }
 
 impl<'a> RelayFrame<'a> {
@@ -78,12 +100,20 @@ impl<'a> RelayFrame<'a> {
         let (kind, payload) = match (head.kind.as_ref(), head.sdp, head.ice_candidate) {
             ("offer", Some(sdp), _) if is_string(sdp) => ("offer", Payload::Sdp(sdp)),
             ("answer", Some(sdp), _) if is_string(sdp) => ("answer", Payload::Sdp(sdp)),
-            ("_ice", _, Some(ice)) if is_candidate(ice) => ("_ice", Payload::Ice(ice)),
+            ("_ice", _, Some(ice)) => (
+                "_ice",
+                Payload::Ice {
+                    candidate: literal(ice.candidate),
+                    sdp_mid: ice.sdp_mid.map(|mid| literal(mid.0)),
+                    sdp_m_line_index: ice.sdp_m_line_index,
+                    username_fragment: ice.username_fragment.map(|fragment| literal(fragment.0)),
+                },
+            ),
             _ => return None,
         };
         Some(Self {
             kind,
-            to_user: head.to_user,
+            to_user: head.to_user.map(|to| to.0),
             payload,
         })
     }
@@ -99,27 +129,65 @@ impl<'a> RelayFrame<'a> {
 
     /// The frame as `to` receives it, from `from`.
     pub fn text(&self, from: &UserName, to: &UserName) -> String {
-        let (field, payload) = match self.payload {
-            Payload::Sdp(sdp) => ("sdp", sdp.get()),
-            Payload::Ice(ice) => ("iceCandidate", ice.get()),
-        };
         // A user name needs no JSON escaping: UserName::parse admits only letters, digits,
         // `_`, `-` and `.`.
-        let parts = [
+        let mut parts = Parts::default();
+        parts.extend([
             r#"{"type":""#,
             self.kind,
             r#"","fromUser":""#,
             from.as_str(),
             r#"","toUser":""#,
             to.as_str(),
-            r#"",""#,
-            field,
-            r#"":"#,
-            payload,
-            "}",
-        ];
-        // Exactly as long as it will be: the socket turns it into `Bytes`, which takes a
-        // string with no spare capacity as it is, and allocates again for one with some.
+        ]);
+        let mut index = itoa::Buffer::new();
+        match &self.payload {
+            Payload::Sdp(sdp) => parts.extend([r#"","sdp":"#, sdp.get()]),
+            Payload::Ice {
+                candidate,
+                sdp_mid,
+                sdp_m_line_index,
+                username_fragment,
+            } => {
+                parts.extend([
+                    r#"","iceCandidate":{"candidate":""#,
+                    candidate.as_ref(),
+                    "\"",
+                ]);
+                if let Some(mid) = sdp_mid {
+                    parts.extend([r#","sdpMid":""#, mid.as_ref(), "\""]);
+                }
+                if let Some(line) = sdp_m_line_index {
+                    parts.extend([r#","sdpMLineIndex":"#, index.format(*line)]);
+                }
+                if let Some(fragment) = username_fragment {
+                    parts.extend([r#","usernameFragment":""#, fragment.as_ref(), "\""]);
+                }
+                parts.extend(["}"]);
+            }
+        }
+        parts.extend(["}"]);
+        parts.concat()
+    }
+}
+
+/// The pieces of one relayed frame, joined once their total length is known.
+#[derive(Default)]
+struct Parts<'s> {
+    parts: [&'s str; 24],
+    len: usize,
+}
+
+impl<'s> Parts<'s> {
+    fn extend<const N: usize>(&mut self, more: [&'s str; N]) {
+        self.parts[self.len..self.len + N].copy_from_slice(&more);
+        self.len += N;
+    }
+
+    /// Exactly as long as it will be: the socket turns it into `Bytes`, which takes a
+    /// string with no spare capacity as it is, and allocates again for one with some.
+    fn concat(&self) -> String {
+        let parts = &self.parts[..self.len];
         let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
         for part in parts {
             text.push_str(part);
@@ -151,6 +219,12 @@ mod tests {
             r#"{"sdp":"v=0\r\na=x:\"q\" é\r\n","type":"answer"}"#,
             r#"{"type":"_ice","toUser":"bob","iceCandidate":{"candidate":"candidate:1 1 udp 2122260223 10.0.0.2 5000 typ host","sdpMid":"0","sdpMLineIndex":0}}"#,
             r#"{"type":"_ice","iceCandidate":{"candidate":""},"extra":[1,2,{"a":null}]}"#,
+            // Escapes are written as the general path writes them; nulls and fields a
+            // candidate does not have are left out, as there.
+            r#"{"type":"_ice","iceCandidate":{"candidate":"c\u0041 \"q\" \\ é","sdpMid":null,"sdpMLineIndex":null,"port":{"x":1}}}"#,
+            r#"{"type":"_ice","iceCandidate":{"candidate":"c","sdpMid":"a\tb","sdpMLineIndex":65535}}"#,
+            // serde reads a struct from an array too, on both paths.
+            r#"{"type":"_ice","iceCandidate":["c","0",0]}"#,
         ];
         for text in frames {
             let frame = RelayFrame::parse(text).unwrap_or_else(|| panic!("fast path: {text}"));
@@ -182,6 +256,25 @@ mod tests {
     }
 
     #[test]
+    fn a_frame_without_escapes_is_borrowed_not_copied() {
+        let text = r#"{"type":"_ice","toUser":"bob","iceCandidate":{"candidate":"candidate:1","sdpMid":"0","usernameFragment":"Ex36"}}"#;
+        let frame = RelayFrame::parse(text).expect("a candidate");
+        assert!(matches!(frame.to_user, Some(Cow::Borrowed("bob"))));
+        let Payload::Ice {
+            candidate,
+            sdp_mid,
+            username_fragment,
+            ..
+        } = &frame.payload
+        else {
+            panic!("an _ice payload");
+        };
+        assert!(matches!(candidate, Cow::Borrowed("candidate:1")));
+        assert!(matches!(sdp_mid, Some(Cow::Borrowed("0"))));
+        assert!(matches!(username_fragment, Some(Cow::Borrowed("Ex36"))));
+    }
+
+    #[test]
     fn anything_else_takes_the_general_path() {
         for text in [
             r#"{"type":"call_start","toUser":"bob"}"#,
@@ -191,7 +284,9 @@ mod tests {
             r#"{"type":"_ice","iceCandidate":{"sdpMid":"0"}}"#,
             r#"{"type":"_ice","iceCandidate":"candidate:1"}"#,
             r#"{"type":"_ice","iceCandidate":{"candidate":"c","sdpMLineIndex":-1}}"#,
-            r#"{"type":"_ice","iceCandidate":["c","0",0]}"#,
+            r#"{"type":"_ice","iceCandidate":{"candidate":"c","sdpMLineIndex":65536}}"#,
+            r#"{"type":"_ice","iceCandidate":{"candidate":"c","usernameFragment":5}}"#,
+            r#"{"type":"_ice","iceCandidate":null}"#,
             r#"{"type":"offer","toUser":5,"sdp":"v=0"}"#,
             r#"{"type":"offer","fromUser":["x"],"sdp":"v=0"}"#,
             r#"{"type":"offer","sdp":"v=0""#,
