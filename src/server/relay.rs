@@ -171,7 +171,8 @@ impl<'a> RelayFrame<'a> {
     }
 }
 
-/// The pieces of one relayed frame, joined once their total length is known.
+/// The pieces of one relayed frame, joined once their total length is known. A candidate
+/// frame with every field has 22.
 #[derive(Default)]
 struct Parts<'s> {
     parts: [&'s str; 24],
