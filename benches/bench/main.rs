@@ -8,11 +8,13 @@
 //!
 //! Full-run parameters: DUET_BENCH_PAIRS (50), DUET_BENCH_SECS (12 s measured per frame
 //! kind and server, in four runs after 1 s of warm-up each), DUET_BENCH_IDLE (10 000
-//! sockets), LEPTOS_SITE_ROOT (the site to weigh: target/site).
+//! sockets), LEPTOS_SITE_ROOT (the site to weigh: target/site), DUET_BENCH_PIN (0; 1 puts
+//! the load generator and the servers on separate CPUs, see `pin.rs`).
 
 mod baseline;
 mod idle;
 mod load;
+mod pin;
 mod report;
 mod server;
 mod weight;
@@ -41,8 +43,19 @@ fn main() -> ExitCode {
     if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
         eprintln!("bench: cannot raise the open-file limit: {e}");
     }
+    let full_run = args.iter().any(|a| a == "--bench");
+    // The smoke run pins whenever it can, so the pinned path is tried on every test run.
+    let pin = if full_run {
+        pin::wanted()
+    } else {
+        Ok(std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2))
+    };
+    if let Err(e) = pin.and_then(|pin| if pin { pin::init() } else { Ok(()) }) {
+        eprintln!("bench: {e}");
+        return ExitCode::FAILURE;
+    }
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
-    if args.iter().any(|a| a == "--bench") {
+    if full_run {
         runtime.block_on(full())
     } else {
         runtime.block_on(smoke());
@@ -168,7 +181,7 @@ async fn suite(params: &Params, pkg: &Path, browser: Option<Value>) -> Result<Re
     ];
     sections.insert(
         "relay".into(),
-        json!({"pairs": params.pairs, "warmup_secs": params.warmup.as_secs_f64(), "measure_secs": params.measure.as_secs_f64(), "cases": relay}),
+        json!({"pairs": params.pairs, "warmup_secs": params.warmup.as_secs_f64(), "measure_secs": params.measure.as_secs_f64(), "client_cpus": pin::client_cpus(), "server_cpus": pin::server_cpus(), "cases": relay}),
     );
     sections.insert("idle".into(), json!(idle));
     sections.insert("weight".into(), json!(weight));
@@ -311,6 +324,23 @@ async fn smoke() {
         );
     }
     assert_eq!(figures["relay"]["cases"].as_array().map(Vec::len), Some(2));
+    // CPU lists as the kernel writes them, for a machine whose CPUs are not 0..n.
+    let cpus = pin::parse("2-4,7,9-10").expect("a CPU list");
+    assert_eq!(cpus, [2, 3, 4, 7, 9, 10]);
+    assert_eq!(pin::list(&cpus[..3]), "2-4");
+    assert_eq!(pin::list(&cpus[3..]), "7,9-10");
+    if let Some(cpus) = pin::server_cpus() {
+        assert_eq!(figures["relay"]["server_cpus"], cpus);
+        let data = scratch().expect("a data directory");
+        let duet = Server::duet(data.path()).expect("duet starts");
+        assert_eq!(
+            pin::allowed(duet.pid()).as_deref(),
+            Ok(cpus),
+            "the server's CPUs"
+        );
+        let me = pin::allowed(std::process::id());
+        assert_eq!(me.as_deref(), Ok(pin::client_cpus().unwrap_or_default()));
+    }
     let offer = Kind::Offer.frame("c0", "e0", 0);
     assert!(
         offer.len() > 5000 && load::sdp(0).len() == 5000,

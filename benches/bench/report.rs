@@ -96,6 +96,13 @@ impl Report {
                 "## Signaling relay\n\n{} caller/callee pairs in calls, each ping-ponging one frame, {} s measured per server (four runs each, baseline–duet–duet–baseline twice, each after {} s of warm-up).\n",
                 relay["pairs"], relay["measure_secs"], relay["warmup_secs"]
             );
+            if let Some(servers) = relay["server_cpus"].as_str() {
+                let _ = writeln!(
+                    md,
+                    "Pinned: the load generator on CPUs {}, the servers on CPUs {servers}.\n",
+                    relay["client_cpus"].as_str().unwrap_or_default()
+                );
+            }
             let _ = writeln!(
                 md,
                 "| frame | server | msgs/s | p50 µs | p90 µs | p99 µs | max µs | server CPU µs/msg |"
@@ -253,7 +260,11 @@ pub fn machine() -> String {
         })
         .map(str::trim)
         .unwrap_or("unknown CPU");
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    // The machine's CPUs, not this process's: a pinned run may use only some of them.
+    let cores = cpuinfo
+        .lines()
+        .filter(|l| l.starts_with("processor"))
+        .count();
     let mem_kib: u64 = read("/proc/meminfo")
         .lines()
         .find_map(|l| l.strip_prefix("MemTotal:"))

@@ -22,7 +22,7 @@ impl Server {
     /// The duet binary cargo built for this bench, with its default settings and a data
     /// directory of its own, on a free loopback port.
     pub fn duet(data_dir: &Path) -> Result<Self, String> {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_duet"));
+        let mut command = crate::pin::command(env!("CARGO_BIN_EXE_duet"));
         command
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env("DUET_SITE_ADDR", "127.0.0.1:0")
@@ -35,9 +35,13 @@ impl Server {
     /// The baseline relay (see `baseline.rs`).
     pub fn baseline() -> Result<Self, String> {
         let exe = std::env::current_exe().map_err(|e| format!("this binary's path: {e}"))?;
-        let mut command = Command::new(exe);
+        let mut command = crate::pin::command(exe);
         command.arg(SERVE_BASELINE);
         Self::start(command, crate::baseline::LISTENING)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Starts `command` and waits for the line `prefix` + address on its stdout.
