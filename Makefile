@@ -46,7 +46,9 @@ RELEASE_SITE := LEPTOS_SITE_ROOT=target/site-release LEPTOS_HASH_FILES=true
 # What the release server needs at run time to find that site.
 RELEASE_RUN_ENV := $(RELEASE_SITE) LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=duet
 # What cargo-leptos gives cargo for the release build (no --cfg erase_components), so
-# `cargo bench` reuses its server binary and dependencies.
+# `cargo bench` reuses its dependencies. It still compiles duet itself again, and the next
+# release build does too: the dev-dependencies add features to a few shared crates
+# (tempfile's rustix, for one), and duet is built against those.
 RELEASE_BUILD_ENV := \
 	$(LEPTOS_PROJECT_ENV) \
 	$(RELEASE_SITE) \
