@@ -9,24 +9,29 @@
 //! benchmark (`make bench`) showed it as duet's gap to a bare relay. The frame is read in
 //! one pass: a candidate is checked as it is read, not captured raw and read again (that
 //! second pass was a third of the server's instructions per `_ice`, counted by callgrind).
+//!
+//! Strings are lent from the frame, never copied: a frame with an escape in a string
+//! other than the SDP takes the general path. Browsers never write one there (candidates,
+//! mids and ICE username fragments are plain ASCII, names are letters, digits, `_`, `-`
+//! and `.`), and lending only is what makes a string its own JSON literal: JSON forbids
+//! raw control characters, so a string with no escape needs none when written again.
 
 use crate::protocol::UserName;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use std::borrow::Cow;
 
 /// The parts of a relayed frame the server reads; everything else is not relayed (as on
 /// the general path, which ignores unknown fields).
 #[derive(Deserialize)]
 struct Head<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(rename = "toUser", borrow, default)]
-    to_user: Option<Text<'a>>,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(rename = "toUser", default)]
+    to_user: Option<&'a str>,
     /// Replaced by the server, but it must still be a string, as on the general path.
-    #[serde(rename = "fromUser", borrow, default)]
+    #[serde(rename = "fromUser", default)]
     #[allow(dead_code)]
-    from_user: Option<Text<'a>>,
+    from_user: Option<&'a str>,
     #[serde(borrow, default)]
     sdp: Option<&'a RawValue>,
     #[serde(rename = "iceCandidate", borrow, default)]
@@ -38,82 +43,50 @@ struct Head<'a> {
 /// (it tells the other side which ICE restart a candidate belongs to).
 #[derive(Deserialize)]
 struct Candidate<'a> {
-    #[serde(borrow)]
-    candidate: Cow<'a, str>,
-    #[serde(rename = "sdpMid", borrow, default)]
-    sdp_mid: Option<Text<'a>>,
+    candidate: &'a str,
+    #[serde(rename = "sdpMid", default)]
+    sdp_mid: Option<&'a str>,
     #[serde(rename = "sdpMLineIndex", default)]
     sdp_m_line_index: Option<u16>,
-    #[serde(rename = "usernameFragment", borrow, default)]
-    username_fragment: Option<Text<'a>>,
+    #[serde(rename = "usernameFragment", default)]
+    username_fragment: Option<&'a str>,
 }
-
-/// A string, borrowed from the frame where it can be. serde borrows a `Cow<str>` field
-/// only when it is the field's whole type: inside an `Option` it always copies.
-#[derive(Deserialize)]
-struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// A JSON string literal (the raw value is valid JSON: a string iff it starts with a quote).
 fn is_string(raw: &RawValue) -> bool {
     raw.get().starts_with('"')
 }
 
-/// The inside of the JSON string literal for `text`, quotes left off. serde_json lends a
-/// string only when the frame had no escape in it, and JSON forbids raw control
-/// characters, so a lent string is already its own literal; only one it had to unescape
-/// is escaped again.
-fn literal(text: Cow<'_, str>) -> Cow<'_, str> {
-    match text {
-        Cow::Borrowed(text) => Cow::Borrowed(text),
-        Cow::Owned(text) => {
-            let quoted = serde_json::to_string(&text).expect("a string always encodes");
-            Cow::Owned(quoted[1..quoted.len() - 1].to_owned())
-        }
-    }
-}
-
 /// A well-formed `offer`, `answer` or `_ice`, borrowed from the frame it came in.
 pub struct RelayFrame<'a> {
     kind: &'static str,
-    to_user: Option<Cow<'a, str>>,
+    to_user: Option<&'a str>,
     payload: Payload<'a>,
 }
 
 enum Payload<'a> {
     /// The SDP as a JSON string literal, quotes and escapes included.
     Sdp(&'a RawValue),
-    /// The candidate's strings as literals (see [`literal`]), checked.
-    Ice {
-        candidate: Cow<'a, str>,
-        sdp_mid: Option<Cow<'a, str>>,
-        sdp_m_line_index: Option<u16>,
-        username_fragment: Option<Cow<'a, str>>,
-    },
+    /// The candidate, checked; its strings have no escapes (see the module's comment).
+    Ice(Candidate<'a>),
 }
 
 impl<'a> RelayFrame<'a> {
-    /// The frame, if it is an `offer`, `answer` or `_ice` in the right shape. Anything
-    /// else (another type, bad JSON, a missing or mistyped field) is `None`: the general
-    /// path decodes it and answers with the precise error.
+    /// The frame, if it is an `offer`, `answer` or `_ice` in the right shape with no
+    /// escape outside its SDP. Anything else (another type, bad JSON, a missing or
+    /// mistyped field, an escaped string) is `None`: the general path decodes it, and
+    /// relays it or answers with the precise error.
     pub fn parse(text: &'a str) -> Option<Self> {
         let head: Head<'a> = serde_json::from_str(text).ok()?;
-        let (kind, payload) = match (head.kind.as_ref(), head.sdp, head.ice_candidate) {
+        let (kind, payload) = match (head.kind, head.sdp, head.ice_candidate) {
             ("offer", Some(sdp), _) if is_string(sdp) => ("offer", Payload::Sdp(sdp)),
             ("answer", Some(sdp), _) if is_string(sdp) => ("answer", Payload::Sdp(sdp)),
-            ("_ice", _, Some(ice)) => (
-                "_ice",
-                Payload::Ice {
-                    candidate: literal(ice.candidate),
-                    sdp_mid: ice.sdp_mid.map(|mid| literal(mid.0)),
-                    sdp_m_line_index: ice.sdp_m_line_index,
-                    username_fragment: ice.username_fragment.map(|fragment| literal(fragment.0)),
-                },
-            ),
+            ("_ice", _, Some(ice)) => ("_ice", Payload::Ice(ice)),
             _ => return None,
         };
         Some(Self {
             kind,
-            to_user: head.to_user.map(|to| to.0),
+            to_user: head.to_user,
             payload,
         })
     }
@@ -124,7 +97,7 @@ impl<'a> RelayFrame<'a> {
 
     /// The `toUser` the sender wrote, if any.
     pub fn to_user(&self) -> Option<&str> {
-        self.to_user.as_deref()
+        self.to_user
     }
 
     /// The frame as `to` receives it, from `from`.
@@ -143,25 +116,16 @@ impl<'a> RelayFrame<'a> {
         let mut index = itoa::Buffer::new();
         match &self.payload {
             Payload::Sdp(sdp) => parts.extend([r#"","sdp":"#, sdp.get()]),
-            Payload::Ice {
-                candidate,
-                sdp_mid,
-                sdp_m_line_index,
-                username_fragment,
-            } => {
-                parts.extend([
-                    r#"","iceCandidate":{"candidate":""#,
-                    candidate.as_ref(),
-                    "\"",
-                ]);
-                if let Some(mid) = sdp_mid {
-                    parts.extend([r#","sdpMid":""#, mid.as_ref(), "\""]);
+            Payload::Ice(ice) => {
+                parts.extend([r#"","iceCandidate":{"candidate":""#, ice.candidate, "\""]);
+                if let Some(mid) = ice.sdp_mid {
+                    parts.extend([r#","sdpMid":""#, mid, "\""]);
                 }
-                if let Some(line) = sdp_m_line_index {
-                    parts.extend([r#","sdpMLineIndex":"#, index.format(*line)]);
+                if let Some(line) = ice.sdp_m_line_index {
+                    parts.extend([r#","sdpMLineIndex":"#, index.format(line)]);
                 }
-                if let Some(fragment) = username_fragment {
-                    parts.extend([r#","usernameFragment":""#, fragment.as_ref(), "\""]);
+                if let Some(fragment) = ice.username_fragment {
+                    parts.extend([r#","usernameFragment":""#, fragment, "\""]);
                 }
                 parts.extend(["}"]);
             }
@@ -220,10 +184,9 @@ mod tests {
             r#"{"sdp":"v=0\r\na=x:\"q\" é\r\n","type":"answer"}"#,
             r#"{"type":"_ice","toUser":"bob","iceCandidate":{"candidate":"candidate:1 1 udp 2122260223 10.0.0.2 5000 typ host","sdpMid":"0","sdpMLineIndex":0}}"#,
             r#"{"type":"_ice","iceCandidate":{"candidate":""},"extra":[1,2,{"a":null}]}"#,
-            // Escapes are written as the general path writes them; nulls and fields a
-            // candidate does not have are left out, as there.
-            r#"{"type":"_ice","iceCandidate":{"candidate":"c\u0041 \"q\" \\ é","sdpMid":null,"sdpMLineIndex":null,"port":{"x":1}}}"#,
-            r#"{"type":"_ice","iceCandidate":{"candidate":"c","sdpMid":"a\tb","sdpMLineIndex":65535}}"#,
+            // Nulls and fields a candidate does not have are left out, as there.
+            r#"{"type":"_ice","iceCandidate":{"candidate":"c é","sdpMid":null,"sdpMLineIndex":null,"port":{"x":1}}}"#,
+            r#"{"type":"_ice","iceCandidate":{"candidate":"c","sdpMid":"a b","sdpMLineIndex":65535}}"#,
             // serde reads a struct from an array too, on both paths.
             r#"{"type":"_ice","iceCandidate":["c","0",0]}"#,
         ];
@@ -257,22 +220,31 @@ mod tests {
     }
 
     #[test]
-    fn a_frame_without_escapes_is_borrowed_not_copied() {
-        let text = r#"{"type":"_ice","toUser":"bob","iceCandidate":{"candidate":"candidate:1","sdpMid":"0","usernameFragment":"Ex36"}}"#;
-        let frame = RelayFrame::parse(text).expect("a candidate");
-        assert!(matches!(frame.to_user, Some(Cow::Borrowed("bob"))));
-        let Payload::Ice {
-            candidate,
-            sdp_mid,
-            username_fragment,
-            ..
-        } = &frame.payload
-        else {
-            panic!("an _ice payload");
-        };
-        assert!(matches!(candidate, Cow::Borrowed("candidate:1")));
-        assert!(matches!(sdp_mid, Some(Cow::Borrowed("0"))));
-        assert!(matches!(username_fragment, Some(Cow::Borrowed("Ex36"))));
+    fn a_frame_with_an_escaped_string_takes_the_general_path() {
+        let (alice, bob) = (
+            UserName::parse("alice").unwrap(),
+            UserName::parse("bob").unwrap(),
+        );
+        for text in [
+            r#"{"type":"_ice","iceCandidate":{"candidate":"c\u0041 \"q\" \\ é","sdpMid":null}}"#,
+            r#"{"type":"_ice","iceCandidate":{"candidate":"c","sdpMid":"a\tb","sdpMLineIndex":65535}}"#,
+            r#"{"type":"_ice","iceCandidate":{"candidate":"c","usernameFragment":"a\/b"}}"#,
+            r#"{"type":"offer","toUser":"b\u006fb","sdp":"v=0"}"#,
+            r#"{"type":"answer","fromUser":"m\"","sdp":"v=0"}"#,
+            r#"{"type":"\u005fice","iceCandidate":{"candidate":"c"}}"#,
+        ] {
+            assert!(RelayFrame::parse(text).is_none(), "{text}");
+            // ...which relays it with its strings as they were meant (a username fragment
+            // it does not carry: browsers never escape one, see the module's comment).
+            let sent: serde_json::Value = serde_json::from_str(text).unwrap();
+            let relayed: serde_json::Value =
+                serde_json::from_str(&general(text, &alice, &bob)).unwrap();
+            assert_eq!(relayed["sdp"], sent["sdp"], "{text}");
+            for field in ["candidate", "sdpMid"] {
+                let (got, want) = (&relayed["iceCandidate"], &sent["iceCandidate"]);
+                assert_eq!(got[field], want[field], "{text}: {field}");
+            }
+        }
     }
 
     #[test]
