@@ -45,10 +45,8 @@ FRONT_TARGET_DIR := target/front
 RELEASE_SITE := LEPTOS_SITE_ROOT=target/site-release LEPTOS_HASH_FILES=true
 # What the release server needs at run time to find that site.
 RELEASE_RUN_ENV := $(RELEASE_SITE) LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=duet
-# What cargo-leptos gives cargo for the release build (no --cfg erase_components), so
-# `cargo bench` reuses its dependencies. It still compiles duet itself again, and the next
-# release build does too: the dev-dependencies add features to a few shared crates
-# (tempfile's rustix, for one), and duet is built against those.
+# What cargo-leptos gives cargo for the release build (no --cfg erase_components), for
+# the bench's own build of duet.
 RELEASE_BUILD_ENV := \
 	$(LEPTOS_PROJECT_ENV) \
 	$(RELEASE_SITE) \
@@ -96,12 +94,17 @@ run: release
 # and page load) writes target/bench/browser.json, then the server half (relay, idle
 # sockets, page weight) adds its figures and writes target/bench/report.md and report.json.
 # Fails if a budget is missed. Parameters: see benches/bench/main.rs and end2end/bench.config.ts.
+# Both halves measure the release build's binary. The server half is built in a target
+# directory of its own: its dev-dependencies add features to a few shared crates
+# (tempfile's rustix, for one), so in target/ it and the release build would each compile
+# duet again after the other, on every run (~2 minutes each with LTO).
 bench: release e2e-setup
 	rm -rf target/bench
 	mkdir -p target/bench
 	DUET_E2E_BINARY=target/release/duet DUET_BENCH_RUNS=$${DUET_BENCH_RUNS:-20} \
 		DUET_BENCH_OUT=../target/bench/browser.json scripts/e2e.sh -c bench.config.ts
-	env $(RELEASE_BUILD_ENV) cargo bench --features ssr --bench bench
+	env $(RELEASE_BUILD_ENV) DUET_BENCH_BINARY=target/release/duet \
+		cargo bench --features ssr --bench bench --target-dir target/bench-build
 
 # --- test --------------------------------------------------------------------
 

@@ -9,7 +9,8 @@
 //! Full-run parameters: DUET_BENCH_PAIRS (50), DUET_BENCH_SECS (12 s measured per frame
 //! kind and server, in four runs after 1 s of warm-up each), DUET_BENCH_IDLE (10 000
 //! sockets), LEPTOS_SITE_ROOT (the site to weigh: target/site), DUET_BENCH_PIN (0; 1 puts
-//! the load generator and the servers on separate CPUs, see `pin.rs`).
+//! the load generator and the servers on separate CPUs, see `pin.rs`), DUET_BENCH_BINARY
+//! (the duet to measure; the one cargo built for the bench if unset).
 
 mod baseline;
 mod idle;

@@ -19,12 +19,17 @@ pub struct Server {
 }
 
 impl Server {
-    /// The duet binary cargo built for this bench, with its default settings and a data
-    /// directory of its own, on a free loopback port.
+    /// The duet binary `DUET_BENCH_BINARY` names (relative to the package: `make bench`
+    /// names the release build's, which its browser half measures too), else the one cargo
+    /// built for this bench, with its default settings and a data directory of its own, on
+    /// a free loopback port.
     pub fn duet(data_dir: &Path) -> Result<Self, String> {
-        let mut command = crate::pin::command(env!("CARGO_BIN_EXE_duet"));
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let binary = std::env::var_os("DUET_BENCH_BINARY")
+            .map_or_else(|| env!("CARGO_BIN_EXE_duet").into(), |path| root.join(path));
+        let mut command = crate::pin::command(binary);
         command
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .current_dir(root)
             .env("DUET_SITE_ADDR", "127.0.0.1:0")
             .env("DUET_DATA_DIR", data_dir)
             .env("RUST_LOG", "warn")
