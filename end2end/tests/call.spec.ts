@@ -1,4 +1,5 @@
 // A call end to end: two people, real media both ways, and what each side sees when it ends.
+import type { Page } from '@playwright/test';
 import {
   accept,
   connect,
@@ -78,4 +79,38 @@ test("the caller learns when the callee's page closes mid-call", async ({ open }
   await bob.page.close();
   await expectState(alice, 'idle', 'gone', GONE_WITHIN_MS);
   await expectAllTracksEnded(alice);
+});
+
+test("a page's offers, answers and candidates reach the other page byte for byte", async ({ open }) => {
+  // What each page's socket sent and received, as the wire carried it, by the name it
+  // signed in as (the socket's path ends with it).
+  const frames = new Map<string, { sent: string[]; received: string[] }>();
+  const watch = {
+    beforeGoto: async (page: Page) => {
+      page.on('websocket', (ws) => {
+        const seen = { sent: [] as string[], received: [] as string[] };
+        frames.set(decodeURIComponent(new URL(ws.url()).pathname.split('/').pop()!), seen);
+        ws.on('framesent', (f) => seen.sent.push(String(f.payload)));
+        ws.on('framereceived', (f) => seen.received.push(String(f.payload)));
+      });
+    },
+  };
+  const [alice, bob] = await Promise.all([open('alice', watch), open('bob', watch)]);
+  await connect(alice, bob);
+
+  // Each page signs them with its own name, as the server writes them for the other side,
+  // so the server passes them on as they came (src/server/relay.rs).
+  const relayed = (text: string) => ['offer', 'answer', '_ice'].includes(JSON.parse(text).type);
+  for (const [from, to, kind] of [
+    [alice, bob, 'offer'],
+    [bob, alice, 'answer'],
+  ] as const) {
+    const sent = frames.get(from.name)!.sent.filter(relayed);
+    expect(sent.map((t) => JSON.parse(t).type), `${from.name} sent`).toContain(kind);
+    for (const text of sent) {
+      expect(JSON.parse(text).fromUser, `${from.name}'s own name`).toBe(from.name);
+      const received = () => frames.get(to.name)!.received;
+      await expect.poll(received, `${to.name} got it as sent`).toContain(text);
+    }
+  }
 });

@@ -1003,7 +1003,12 @@ impl Controller {
         }
     }
 
-    fn send(&mut self, msg: Message) {
+    fn send(&mut self, mut msg: Message) {
+        // Signed with our name, as the server writes it for the other side: an offer,
+        // answer or candidate that reads exactly so is passed on without a copy
+        // (src/server/relay.rs). The server does not take the name on trust: a frame that
+        // names anyone but the socket's own user is written anew with the right one.
+        msg.route_mut().from_user = Some(self.name.to_string());
         match &self.signaling {
             Some(signaling) => signaling.send(&msg),
             // A call kept while reconnecting still trickles candidates and may restart:

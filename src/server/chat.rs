@@ -320,7 +320,8 @@ impl Socket<'_> {
     /// after as long as a silent page is given, it is disconnected instead.
     async fn reply(&self, msg: Message) {
         let patience = self.hub.settings().heartbeat() * SILENT_BEATS;
-        match tokio::time::timeout(patience, self.own.send(Outgoing::Text(msg.to_json()))).await {
+        let queued = self.own.send(Outgoing::Text(msg.to_json().into()));
+        match tokio::time::timeout(patience, queued).await {
             // An error means the socket has ended, and then there is no one to tell.
             Ok(_) => {}
             Err(_) => {

@@ -7,14 +7,18 @@ use super::relay::RelayFrame;
 use super::settings::Settings;
 use super::store::Store;
 use crate::protocol::{Message, Presence, PresenceEntry, Reason, Route, SYSTEM_USER, UserName};
-use std::collections::{BTreeSet, HashMap};
+use axum::extract::ws::Utf8Bytes;
+use foldhash::HashMap;
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{Notify, mpsc};
 
 /// One frame waiting for a socket's send task.
 #[derive(Debug)]
 pub enum Outgoing {
-    Text(String),
+    /// A cheap handle: one presence frame goes to every chat page, a relayed frame may be
+    /// the sender's own bytes (see relay.rs).
+    Text(Utf8Bytes),
     /// A heartbeat; the browser answers with a pong by itself.
     Ping,
     /// Close the socket with this code and reason, then stop.
@@ -34,7 +38,7 @@ struct Peer {
     /// The secret a page shows to take its name back on a new socket (from `welcome`).
     resume: String,
     /// Frames for an away user, delivered in order when their page comes back.
-    held: Vec<String>,
+    held: Vec<Utf8Bytes>,
     /// The page asked for chat and presence (`sync`); an original page never does.
     synced: bool,
     /// The presence last announced for this user.
@@ -146,7 +150,7 @@ impl Hub {
         };
         // A fresh queue has room for the welcome and everything held (held is capped
         // below the queue's size).
-        for text in std::iter::once(welcome.to_json()).chain(held) {
+        for text in std::iter::once(welcome.to_json().into()).chain(held) {
             let _ = tx.try_send(Outgoing::Text(text));
         }
         Ok(Session {
@@ -209,7 +213,7 @@ impl Hub {
         let mut inner = self.lock();
         let Inner { calls, peers, .. } = &mut *inner;
         match calls.relay_to(from, frame.kind(), frame.to_user()) {
-            Ok(to) => hold_or_queue(peers, to, frame.text(from, to), self.settings.send_queue),
+            Ok(to) => hold_or_queue(peers, to, frame.relayed(from, to), self.settings.send_queue),
             Err(refused) => self.apply(&mut inner, None, vec![*refused]),
         }
     }
@@ -297,7 +301,7 @@ impl Hub {
                     hold_or_queue(
                         &mut inner.peers,
                         &to,
-                        msg.to_json(),
+                        msg.to_json().into(),
                         self.settings.send_queue,
                     );
                     touched.insert(to);
@@ -373,7 +377,7 @@ impl Hub {
 
 /// Tells every chat page that `name` is now `state`.
 fn announce(inner: &Inner, name: &UserName, state: Presence) {
-    let mut frame = None;
+    let mut frame: Option<Utf8Bytes> = None;
     for (user, peer) in &inner.peers {
         if !peer.synced || user == name {
             continue;
@@ -388,6 +392,7 @@ fn announce(inner: &Inner, name: &UserName, state: Presence) {
                 full: false,
             }
             .to_json()
+            .into()
         });
         queue(peer, user, text.clone());
     }
@@ -399,7 +404,7 @@ fn deliver(inner: &Inner, to: &UserName, msg: &Message) {
     let Some(peer) = inner.peers.get(to) else {
         return;
     };
-    queue(peer, to, msg.to_json());
+    queue(peer, to, msg.to_json().into());
 }
 
 /// 128 random bits as hex.
@@ -420,18 +425,20 @@ fn new_token() -> String {
 /// Queues a call frame for `to`, or holds it while they are away: their page needs the
 /// other side's ICE candidates and hang-up when it comes back. At most a queue's worth
 /// is held; a call that says more than that while one side is away is beyond saving.
-fn hold_or_queue(peers: &mut HashMap<UserName, Peer>, to: &UserName, text: String, cap: usize) {
+fn hold_or_queue(peers: &mut HashMap<UserName, Peer>, to: &UserName, text: Utf8Bytes, cap: usize) {
     let Some(peer) = peers.get_mut(to) else {
         return;
     };
     if peer.queue.is_some() {
         queue(peer, to, text);
     } else if peer.held.len() + 1 < cap {
-        peer.held.push(text);
+        // A copy of its own: a relayed frame may share the sender's read buffer, which
+        // would be kept whole for as long as the frame is held.
+        peer.held.push(text.as_str().into());
     }
 }
 
-fn queue(peer: &Peer, to: &UserName, text: String) {
+fn queue(peer: &Peer, to: &UserName, text: Utf8Bytes) {
     let Some(queue) = &peer.queue else {
         // Away: `hold_or_queue` holds call frames; chat the page asks for again on its return.
         return;

@@ -15,8 +15,12 @@
 //! mids and ICE username fragments are plain ASCII, names are letters, digits, `_`, `-`
 //! and `.`), and lending only is what makes a string its own JSON literal: JSON forbids
 //! raw control characters, so a string with no escape needs none when written again.
+//!
+//! A frame the sender wrote exactly as the server would write it (duet's pages do) is
+//! passed on as it came, a second handle to the same bytes: no allocation and no copy.
 
 use crate::protocol::UserName;
+use axum::extract::ws::Utf8Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -59,6 +63,7 @@ fn is_string(raw: &RawValue) -> bool {
 
 /// A well-formed `offer`, `answer` or `_ice`, borrowed from the frame it came in.
 pub struct RelayFrame<'a> {
+    sent: &'a Utf8Bytes,
     kind: &'static str,
     to_user: Option<&'a str>,
     payload: Payload<'a>,
@@ -76,8 +81,8 @@ impl<'a> RelayFrame<'a> {
     /// escape outside its SDP. Anything else (another type, bad JSON, a missing or
     /// mistyped field, an escaped string) is `None`: the general path decodes it, and
     /// relays it or answers with the precise error.
-    pub fn parse(text: &'a str) -> Option<Self> {
-        let head: Head<'a> = serde_json::from_str(text).ok()?;
+    pub fn parse(sent: &'a Utf8Bytes) -> Option<Self> {
+        let head: Head<'a> = serde_json::from_str(sent.as_str()).ok()?;
         let (kind, payload) = match (head.kind, head.sdp, head.ice_candidate) {
             ("offer", Some(sdp), _) if is_string(sdp) => ("offer", Payload::Sdp(sdp)),
             ("answer", Some(sdp), _) if is_string(sdp) => ("answer", Payload::Sdp(sdp)),
@@ -85,6 +90,7 @@ impl<'a> RelayFrame<'a> {
             _ => return None,
         };
         Some(Self {
+            sent,
             kind,
             to_user: head.to_user,
             payload,
@@ -100,8 +106,26 @@ impl<'a> RelayFrame<'a> {
         self.to_user
     }
 
-    /// The frame as `to` receives it, from `from`.
-    pub fn text(&self, from: &UserName, to: &UserName) -> String {
+    /// The frame as `to` receives it, from `from`: the frame as sent if that is how it
+    /// reads, else written anew.
+    pub fn relayed(&self, from: &UserName, to: &UserName) -> Utf8Bytes {
+        let mut index = itoa::Buffer::new();
+        let parts = self.parts(from, to, &mut index);
+        if parts.spell(self.sent) {
+            self.sent.clone()
+        } else {
+            parts.concat().into()
+        }
+    }
+
+    /// The pieces of the frame as the server writes it. `index` holds the digits of the
+    /// candidate's line index.
+    fn parts<'s>(
+        &'s self,
+        from: &'s UserName,
+        to: &'s UserName,
+        index: &'s mut itoa::Buffer,
+    ) -> Parts<'s> {
         // A user name needs no JSON escaping: UserName::parse admits only letters, digits,
         // `_`, `-` and `.`.
         let mut parts = Parts::default();
@@ -113,7 +137,6 @@ impl<'a> RelayFrame<'a> {
             r#"","toUser":""#,
             to.as_str(),
         ]);
-        let mut index = itoa::Buffer::new();
         match &self.payload {
             Payload::Sdp(sdp) => parts.extend([r#"","sdp":"#, sdp.get()]),
             Payload::Ice(ice) => {
@@ -131,7 +154,7 @@ impl<'a> RelayFrame<'a> {
             }
         }
         parts.extend(["}"]);
-        parts.concat()
+        parts
     }
 }
 
@@ -149,6 +172,24 @@ impl<'s> Parts<'s> {
         self.len += N;
     }
 
+    /// Whether `text` is these pieces, in order, and nothing else.
+    fn spell(&self, text: &str) -> bool {
+        let parts = &self.parts[..self.len];
+        if parts.iter().map(|p| p.len()).sum::<usize>() != text.len() {
+            return false;
+        }
+        let mut rest = text;
+        for part in parts {
+            // A piece lent from `text` at this very place (an SDP, a candidate) matches
+            // without a look at its bytes.
+            if !(part.as_ptr() == rest.as_ptr() || rest.starts_with(part)) {
+                return false;
+            }
+            rest = &rest[part.len()..];
+        }
+        true
+    }
+
     /// Exactly as long as it will be: the socket turns it into `Bytes`, which takes a
     /// string with no spare capacity as it is, and allocates again for one with some.
     fn concat(&self) -> String {
@@ -164,7 +205,7 @@ impl<'s> Parts<'s> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{self, Route};
+    use crate::protocol::{self, Message, Route};
 
     /// What the general path makes of `text` from `from` to `to`.
     fn general(text: &str, from: &UserName, to: &UserName) -> String {
@@ -191,18 +232,97 @@ mod tests {
             r#"{"type":"_ice","iceCandidate":["c","0",0]}"#,
         ];
         for text in frames {
-            let frame = RelayFrame::parse(text).unwrap_or_else(|| panic!("fast path: {text}"));
+            let sent = Utf8Bytes::from(text);
+            let frame = RelayFrame::parse(&sent).unwrap_or_else(|| panic!("fast path: {text}"));
             assert_eq!(
-                frame.text(&alice, &bob),
+                frame.relayed(&alice, &bob).as_str(),
                 general(text, &alice, &bob),
                 "{text}"
             );
         }
-        let text = RelayFrame::parse(frames[2]).unwrap().text(&alice, &bob);
+        let sent = Utf8Bytes::from(frames[2]);
+        let mut index = itoa::Buffer::new();
+        let frame = RelayFrame::parse(&sent).unwrap();
+        let text = frame.parts(&alice, &bob, &mut index).concat();
         assert_eq!(text.capacity(), text.len(), "no spare capacity");
-        let to = RelayFrame::parse(frames[0]).unwrap();
+        let sent = Utf8Bytes::from(frames[0]);
+        let to = RelayFrame::parse(&sent).unwrap();
         assert_eq!((to.kind(), to.to_user()), ("offer", Some("bob")));
-        assert_eq!(RelayFrame::parse(frames[1]).unwrap().to_user(), None);
+        let sent = Utf8Bytes::from(frames[1]);
+        assert_eq!(RelayFrame::parse(&sent).unwrap().to_user(), None);
+    }
+
+    #[test]
+    fn a_frame_written_as_the_server_writes_it_is_passed_on_as_it_came() {
+        let (alice, bob) = (
+            UserName::parse("alice").unwrap(),
+            UserName::parse("bob").unwrap(),
+        );
+        let ice = r#"{"type":"_ice","fromUser":"alice","toUser":"bob","iceCandidate":{"candidate":"candidate:1 1 udp 1 10.0.0.2 5000 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"Ex36"}}"#;
+        let offer = r#"{"type":"offer","fromUser":"alice","toUser":"bob","sdp":"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}"#;
+        for text in [ice, offer] {
+            let sent = Utf8Bytes::from(text);
+            let relayed = RelayFrame::parse(&sent).unwrap().relayed(&alice, &bob);
+            assert_eq!(relayed.as_ptr(), sent.as_ptr(), "the same bytes: {text}");
+            assert_eq!(relayed.as_str(), text);
+        }
+        // Anything else is written anew, as the frames above: another sender's name,
+        // another order, a space, a field the server leaves out, no `toUser`.
+        for (text, written) in [
+            (
+                ice.replace(r#""fromUser":"alice""#, r#""fromUser":"mallory""#),
+                ice,
+            ),
+            (
+                ice.replace(r#""type":"_ice","#, "")
+                    .replace(r#""bob","#, r#""bob","type":"_ice","#),
+                ice,
+            ),
+            (ice.replace(r#""toUser":"bob""#, r#""toUser": "bob""#), ice),
+            (
+                ice.replace(r#""sdpMid":"0""#, r#""sdpMid":"0","port":5000"#),
+                ice,
+            ),
+            (offer.replace(r#""toUser":"bob","#, ""), offer),
+        ] {
+            let sent = Utf8Bytes::from(text.as_str());
+            let relayed = RelayFrame::parse(&sent).unwrap().relayed(&alice, &bob);
+            assert_ne!(relayed.as_ptr(), sent.as_ptr(), "a new frame: {text}");
+            assert_eq!(relayed.as_str(), written, "{text}");
+        }
+    }
+
+    #[test]
+    fn frames_as_duet_pages_write_them_are_passed_on_as_they_came() {
+        let (alice, bob) = (
+            UserName::parse("alice").unwrap(),
+            UserName::parse("bob").unwrap(),
+        );
+        // As src/client/controller.rs sends them: signed with the page's own name.
+        let route = || Route::new("alice", "bob");
+        let candidate = protocol::IceCandidate {
+            candidate: "candidate:1 1 udp 2122260223 10.0.0.2 5000 typ host".into(),
+            sdp_mid: Some("0".into()),
+            sdp_m_line_index: Some(0),
+        };
+        for msg in [
+            Message::Offer {
+                route: route(),
+                sdp: "v=0\r\na=x:\"q\" é\r\n".into(),
+            },
+            Message::Answer {
+                route: route(),
+                sdp: "v=0\r\n".into(),
+            },
+            Message::Ice {
+                route: route(),
+                ice_candidate: candidate,
+            },
+        ] {
+            let sent = Utf8Bytes::from(msg.to_json());
+            let relayed = RelayFrame::parse(&sent).unwrap().relayed(&alice, &bob);
+            assert_eq!(relayed.as_ptr(), sent.as_ptr(), "{}", sent.as_str());
+        }
     }
 
     #[test]
@@ -212,9 +332,10 @@ mod tests {
             UserName::parse("bob").unwrap(),
         );
         let text = r#"{"type":"_ice","iceCandidate":{"candidate":"candidate:1 1 udp 1 10.0.0.2 5000 typ host","sdpMid":"0","usernameFragment":"Ex36"}}"#;
-        let frame = RelayFrame::parse(text).expect("a candidate");
+        let sent = Utf8Bytes::from(text);
+        let frame = RelayFrame::parse(&sent).expect("a candidate");
         assert_eq!(
-            frame.text(&alice, &bob),
+            frame.relayed(&alice, &bob).as_str(),
             r#"{"type":"_ice","fromUser":"alice","toUser":"bob","iceCandidate":{"candidate":"candidate:1 1 udp 1 10.0.0.2 5000 typ host","sdpMid":"0","usernameFragment":"Ex36"}}"#
         );
     }
@@ -233,7 +354,7 @@ mod tests {
             r#"{"type":"answer","fromUser":"m\"","sdp":"v=0"}"#,
             r#"{"type":"\u005fice","iceCandidate":{"candidate":"c"}}"#,
         ] {
-            assert!(RelayFrame::parse(text).is_none(), "{text}");
+            assert!(RelayFrame::parse(&text.into()).is_none(), "{text}");
             // ...which relays it with its strings as they were meant (a username fragment
             // it does not carry: browsers never escape one, see the module's comment).
             let sent: serde_json::Value = serde_json::from_str(text).unwrap();
@@ -265,7 +386,7 @@ mod tests {
             r#"{"type":"offer","sdp":"v=0""#,
             "not json",
         ] {
-            assert!(RelayFrame::parse(text).is_none(), "{text}");
+            assert!(RelayFrame::parse(&text.into()).is_none(), "{text}");
         }
     }
 }

@@ -72,7 +72,7 @@ pub async fn handle_socket(
 async fn send_task(mut sink: SplitSink<WebSocket, Frame>, mut queue: mpsc::Receiver<Outgoing>) {
     while let Some(out) = queue.recv().await {
         let frame = match out {
-            Outgoing::Text(text) => Frame::Text(text.into()),
+            Outgoing::Text(text) => Frame::Text(text),
             Outgoing::Ping => Frame::Ping(Default::default()),
             Outgoing::Close(code, reason) => {
                 let _ = sink.send(close_frame(code, reason)).await;
@@ -133,7 +133,7 @@ async fn receive_loop(
                     route: Route::new(SYSTEM_USER, name.as_str()),
                     ice_servers: ice::ice_servers_for(settings, name),
                 };
-                let _ = closer.try_send(Outgoing::Text(fresh.to_json()));
+                let _ = closer.try_send(Outgoing::Text(fresh.to_json().into()));
                 continue;
             }
         };
