@@ -8,7 +8,7 @@
 
 use crate::protocol::{ACCEPT, DECLINE, ErrorCode, Message, Reason, Route, SYSTEM_USER, UserName};
 use crate::text;
-use foldhash::HashMap;
+use std::collections::HashMap;
 
 /// Tells one ring from the next, so a ring timer that fires after its ring ended is ignored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -8,8 +8,7 @@ use super::settings::Settings;
 use super::store::Store;
 use crate::protocol::{Message, Presence, PresenceEntry, Reason, Route, SYSTEM_USER, UserName};
 use axum::extract::ws::Utf8Bytes;
-use foldhash::HashMap;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{Notify, mpsc};
 
