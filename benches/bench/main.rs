@@ -1,6 +1,7 @@
 //! duet's benchmark suite, server half: signaling relay throughput and latency against a
-//! baseline relay, idle connections held, and page weight; it then adds the browser half's
-//! figures (`end2end/bench/`) and writes the report with its budgets.
+//! baseline relay (and a control, the baseline again: see `relay`), idle connections held,
+//! and page weight; it then adds the browser half's figures (`end2end/bench/`) and writes
+//! the report with its budgets.
 //!
 //! `make bench` runs it as `cargo bench` (cargo passes `--bench`): the full suite against
 //! the release binary, report in `target/bench/`, exit status 1 if a budget is missed.
@@ -197,44 +198,73 @@ async fn suite(params: &Params, pkg: &Path, browser: Option<Value>) -> Result<Re
     })
 }
 
-/// How many runs of each frame kind each server gets (see [`relay`]); even, as the order
-/// is baseline, duet, duet, baseline.
+/// How many runs of each frame kind each server gets (see [`relay`]); even, as each
+/// server runs twice in every round of [`ORDER`].
 const ROUNDS_EACH: u32 = 4;
 
+/// The servers a frame kind goes through, in the order of one round: the baseline first
+/// and last, duet and the control (see [`relay`]) between, each twice.
+const ORDER: [Slot; 6] = [
+    Slot::Baseline,
+    Slot::Duet,
+    Slot::Control,
+    Slot::Control,
+    Slot::Duet,
+    Slot::Baseline,
+];
+
+#[derive(Clone, Copy)]
+enum Slot {
+    Baseline,
+    Duet,
+    Control,
+}
+
 /// Both frame kinds through the baseline and through duet, one server process each. Each
-/// gets its time in four runs, in the order baseline, duet, duet, baseline, twice: what
-/// drifts on a busy machine (a neighbour, a warming cache) weighs on both alike, and one
-/// run's bad seconds weigh less (runs of the same server in one suite differed by 15%).
+/// gets its time in four runs, in two rounds of [`ORDER`]: what drifts on a busy machine
+/// (a neighbour, a warming cache) weighs on all alike, and one run's bad seconds weigh
+/// less (runs of the same server in one suite have differed by half).
+///
+/// The control is the baseline again, in a process of its own, measured as duet is. It
+/// differs from the baseline in nothing, so its ratios to it are what the method alone
+/// gives on this machine: how far from 1× a server can land without being any slower.
 async fn relay(params: &Params) -> Result<Vec<Value>, String> {
     let data = scratch()?;
     let duet = Server::duet(data.path())?;
     let baseline = Server::baseline()?;
+    let control = Server::baseline()?;
     let each = params.measure / ROUNDS_EACH;
     let mut cases = Vec::new();
     for kind in [Kind::Ice, Kind::Offer] {
-        let (mut base, mut ours) = (load::Samples::default(), load::Samples::default());
-        let order = [false, true, true, false].repeat(ROUNDS_EACH as usize / 2);
-        for (round, is_duet) in order.into_iter().enumerate() {
-            let (server, into) = if is_duet {
-                (&duet, &mut ours)
-            } else {
-                (&baseline, &mut base)
+        let mut samples: [load::Samples; 3] = Default::default();
+        let order = ORDER.repeat(ROUNDS_EACH as usize / 2);
+        for (round, slot) in order.into_iter().enumerate() {
+            let server = match slot {
+                Slot::Baseline => &baseline,
+                Slot::Duet => &duet,
+                Slot::Control => &control,
             };
             let prefix = format!("{}{round}", kind.name().trim_start_matches('_'));
             let run = load::run(server, &prefix, params.pairs, kind, params.warmup, each);
-            into.add(
+            samples[slot as usize].add(
                 run.await
                     .map_err(|e| format!("{}, round {round}: {e}", kind.name()))?,
             );
         }
-        let (base, ours) = (base.figures()?, ours.figures()?);
+        let [base, ours, again] = samples.map(load::Samples::figures);
+        let (base, ours, again) = (base?, ours?, again?);
+        let throughput = |f: &load::Figures| f.msgs_per_sec / base.msgs_per_sec;
+        let p99 = |f: &load::Figures| f64::from(f.p99_us) / f64::from(base.p99_us.max(1));
         cases.push(json!({
             "frame": kind.name(),
             "bytes": kind.frame("c0", "e0", 0).len(),
-            "throughput_ratio": ours.msgs_per_sec / base.msgs_per_sec,
-            "p99_ratio": f64::from(ours.p99_us) / f64::from(base.p99_us.max(1)),
+            "throughput_ratio": throughput(&ours),
+            "p99_ratio": p99(&ours),
+            "control_throughput_ratio": throughput(&again),
+            "control_p99_ratio": p99(&again),
             "baseline": base,
             "duet": ours,
+            "control": again,
         }));
     }
     Ok(cases)
@@ -301,7 +331,7 @@ async fn smoke() {
         .expect("the suite runs");
     let figures = &report.sections;
     for case in figures["relay"]["cases"].as_array().expect("relay cases") {
-        for server in ["baseline", "duet"] {
+        for server in ["baseline", "duet", "control"] {
             let f = &case[server];
             assert!(
                 f["messages"].as_u64() > Some(0),
@@ -317,12 +347,9 @@ async fn smoke() {
                 "{f}"
             );
         }
-        assert!(
-            case["throughput_ratio"]
-                .as_f64()
-                .is_some_and(f64::is_finite),
-            "{case}"
-        );
+        for ratio in ["throughput_ratio", "control_throughput_ratio"] {
+            assert!(case[ratio].as_f64().is_some_and(f64::is_finite), "{case}");
+        }
     }
     assert_eq!(figures["relay"]["cases"].as_array().map(Vec::len), Some(2));
     // CPU lists as the kernel writes them, for a machine whose CPUs are not 0..n.
@@ -372,6 +399,10 @@ async fn smoke() {
         "a pass/fail line per budget:\n{md}"
     );
     assert_eq!(report.budgets.len(), 8);
+    assert!(
+        md.contains("| | control ÷ baseline |"),
+        "the control's ratios are shown:\n{md}"
+    );
     assert!(
         md.contains("ratio 1.18×"),
         "the browser figures are summed up:\n{md}"

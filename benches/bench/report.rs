@@ -93,7 +93,7 @@ impl Report {
         if let Some(relay) = s.get("relay") {
             let _ = writeln!(
                 md,
-                "## Signaling relay\n\n{} caller/callee pairs in calls, each ping-ponging one frame, {} s measured per server (four runs each, baseline–duet–duet–baseline twice, each after {} s of warm-up).\n",
+                "## Signaling relay\n\n{} caller/callee pairs in calls, each ping-ponging one frame, {} s measured per server (four runs each, baseline–duet–control–control–duet–baseline twice, each after {} s of warm-up). The control is the baseline again in a second process, measured as duet is: its ratios are what the method alone gives on this machine.\n",
                 relay["pairs"], relay["measure_secs"], relay["warmup_secs"]
             );
             if let Some(servers) = relay["server_cpus"].as_str() {
@@ -109,7 +109,7 @@ impl Report {
             );
             let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|");
             for case in relay["cases"].as_array().into_iter().flatten() {
-                for server in ["baseline", "duet"] {
+                for server in ["baseline", "duet", "control"] {
                     let f = &case[server];
                     let _ = writeln!(
                         md,
@@ -124,17 +124,24 @@ impl Report {
                         f["server_cpu_us_per_msg"].as_f64().unwrap_or_default()
                     );
                 }
-                let _ = writeln!(
-                    md,
-                    "| | duet ÷ baseline | {:.2}× | | | {:.2}× | | |",
-                    case["throughput_ratio"].as_f64().unwrap_or_default(),
-                    case["p99_ratio"].as_f64().unwrap_or_default()
-                );
+                for (server, key) in [("duet", ""), ("control", "control_")] {
+                    let ratio = |what: &str| {
+                        case[format!("{key}{what}_ratio")]
+                            .as_f64()
+                            .unwrap_or_default()
+                    };
+                    let _ = writeln!(
+                        md,
+                        "| | {server} ÷ baseline | {:.2}× | | | {:.2}× | | |",
+                        ratio("throughput"),
+                        ratio("p99")
+                    );
+                }
             }
             md.push('\n');
             // Each run on its own: how much of a ratio is the machine, not the server.
             for case in relay["cases"].as_array().into_iter().flatten() {
-                for server in ["baseline", "duet"] {
+                for server in ["baseline", "duet", "control"] {
                     let runs = case[server]["runs"].as_array().cloned().unwrap_or_default();
                     let each = |key: &str| {
                         runs.iter()
