@@ -236,6 +236,7 @@ async fn relay(params: &Params) -> Result<Vec<Value>, String> {
     let each = params.measure / ROUNDS_EACH;
     let mut cases = Vec::new();
     for kind in [Kind::Ice, Kind::Offer] {
+        // Indexed by `Slot`, in the order it declares them.
         let mut samples: [load::Samples; 3] = Default::default();
         let order = ORDER.repeat(ROUNDS_EACH as usize / 2);
         for (round, slot) in order.into_iter().enumerate() {
