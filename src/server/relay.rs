@@ -301,12 +301,17 @@ mod tests {
         msg.to_json()
     }
 
-    #[test]
-    fn relayed_frames_come_out_as_the_general_path_writes_them() {
-        let (alice, bob) = (
+    /// The two people every test's call is between.
+    fn alice_and_bob() -> (UserName, UserName) {
+        (
             UserName::parse("alice").unwrap(),
             UserName::parse("bob").unwrap(),
-        );
+        )
+    }
+
+    #[test]
+    fn relayed_frames_come_out_as_the_general_path_writes_them() {
+        let (alice, bob) = alice_and_bob();
         let frames = [
             r#"{"type":"offer","fromUser":"mallory","toUser":"bob","sdp":"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}"#,
             r#"{"sdp":"v=0\r\na=x:\"q\" é\r\n","type":"answer"}"#,
@@ -341,10 +346,7 @@ mod tests {
 
     #[test]
     fn a_frame_written_as_the_server_writes_it_is_passed_on_as_it_came() {
-        let (alice, bob) = (
-            UserName::parse("alice").unwrap(),
-            UserName::parse("bob").unwrap(),
-        );
+        let (alice, bob) = alice_and_bob();
         let ice = r#"{"type":"_ice","fromUser":"alice","toUser":"bob","iceCandidate":{"candidate":"candidate:1 1 udp 1 10.0.0.2 5000 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"Ex36"}}"#;
         let offer = r#"{"type":"offer","fromUser":"alice","toUser":"bob","sdp":"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}"#;
         for text in [ice, offer] {
@@ -381,10 +383,7 @@ mod tests {
 
     #[test]
     fn frames_as_duet_pages_write_them_are_passed_on_as_they_came() {
-        let (alice, bob) = (
-            UserName::parse("alice").unwrap(),
-            UserName::parse("bob").unwrap(),
-        );
+        let (alice, bob) = alice_and_bob();
         // As src/client/controller.rs sends them: signed with the page's own name.
         let route = || Route::new("alice", "bob");
         let candidate = protocol::IceCandidate {
@@ -457,10 +456,7 @@ mod tests {
 
     #[test]
     fn a_candidate_is_passed_on_as_written() {
-        let (alice, bob) = (
-            UserName::parse("alice").unwrap(),
-            UserName::parse("bob").unwrap(),
-        );
+        let (alice, bob) = alice_and_bob();
         let text = r#"{"type":"_ice","iceCandidate":{"candidate":"candidate:1 1 udp 1 10.0.0.2 5000 typ host","sdpMid":"0","usernameFragment":"Ex36"}}"#;
         let sent = Utf8Bytes::from(text);
         let frame = RelayFrame::parse(&sent).expect("a candidate");
@@ -472,10 +468,7 @@ mod tests {
 
     #[test]
     fn a_frame_with_an_escaped_string_takes_the_general_path() {
-        let (alice, bob) = (
-            UserName::parse("alice").unwrap(),
-            UserName::parse("bob").unwrap(),
-        );
+        let (alice, bob) = alice_and_bob();
         for text in [
             r#"{"type":"_ice","iceCandidate":{"candidate":"c\u0041 \"q\" \\ é","sdpMid":null}}"#,
             r#"{"type":"_ice","iceCandidate":{"candidate":"c","sdpMid":"a\tb","sdpMLineIndex":65535}}"#,
