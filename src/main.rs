@@ -4,9 +4,11 @@
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    use duet::server::lan::{self, Lan};
-    use duet::server::turn::{TurnConfig, TurnServer};
-    use duet::server::{Settings, app, serve::serve, settings::SETTINGS_FILE, tls};
+    use duet::server::http::serve::serve;
+    use duet::server::reach::lan::{self, Lan};
+    use duet::server::reach::tls;
+    use duet::server::reach::turn::{TurnConfig, TurnServer};
+    use duet::server::{Settings, app, settings::SETTINGS_FILE};
     use std::process::ExitCode;
 
     tracing_subscriber::fmt()
@@ -129,9 +131,9 @@ fn announce(
     scheme: &str,
     addr: std::net::SocketAddr,
     lan_urls: &[String],
-    tls: Option<&duet::server::tls::Tls>,
+    tls: Option<&duet::server::reach::tls::Tls>,
 ) {
-    use duet::server::tls::Origin;
+    use duet::server::reach::tls::Origin;
 
     println!("duet is listening on {scheme}://{addr}/");
     if addr.ip().is_unspecified() {

@@ -6,7 +6,7 @@ mod common;
 use common::{Client, start, test_settings};
 use duet::protocol::{IceServer, Message, UserName};
 use duet::server::Settings;
-use duet::server::ice::turn_credentials;
+use duet::server::reach::ice::turn_credentials;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const SECRET: &str = "north-pole-secret";

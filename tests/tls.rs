@@ -10,10 +10,10 @@ mod common;
 
 use common::{WAIT, scratch_dir, test_settings};
 use duet::protocol::Message;
-use duet::server::lan::Lan;
-use duet::server::self_signed::{CERT_FILE, KEY_FILE};
-use duet::server::serve::serve;
-use duet::server::tls::{self, Origin, fingerprint, read_pair};
+use duet::server::http::serve::serve;
+use duet::server::reach::lan::Lan;
+use duet::server::reach::self_signed::{CERT_FILE, KEY_FILE};
+use duet::server::reach::tls::{self, Origin, fingerprint, read_pair};
 use duet::server::{Settings, app};
 use futures::StreamExt;
 use rustls::pki_types::{CertificateDer, ServerName};

@@ -4,8 +4,8 @@
 //! user.
 
 use duet::protocol::UserName;
-use duet::server::ice::turn_credentials;
-use duet::server::turn::{TurnConfig, TurnServer};
+use duet::server::reach::ice::turn_credentials;
+use duet::server::reach::turn::{TurnConfig, TurnServer};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

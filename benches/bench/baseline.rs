@@ -52,7 +52,7 @@ async fn connection(stream: TcpStream, peers: Peers) {
             .to_owned();
         Ok(res)
     };
-    // The read buffer duet uses (4 KiB, see src/server/routes.rs), not tungstenite's
+    // The read buffer duet uses (4 KiB, see src/server/http/routes.rs), not tungstenite's
     // 128 KiB default, which zero-fills that much on every read: the comparison is then
     // of the relays, not of one setting.
     let config = WebSocketConfig::default().read_buffer_size(4 * 1024);

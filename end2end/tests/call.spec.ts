@@ -99,7 +99,7 @@ test("a page's offers, answers and candidates reach the other page byte for byte
   await connect(alice, bob);
 
   // Each page signs them with its own name, as the server writes them for the other side,
-  // so the server passes them on as they came (src/server/relay.rs).
+  // so the server passes them on as they came (src/server/signal/relay.rs).
   const relayed = (text: string) => ['offer', 'answer', '_ice'].includes(JSON.parse(text).type);
   for (const [from, to, kind] of [
     [alice, bob, 'offer'],

@@ -7,7 +7,7 @@ use leptos::either::Either;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// The QR code of [`LanLink::url`], served by the server (`server/lan.rs`).
+/// The QR code of [`LanLink::url`], served by the server (`server/reach/lan.rs`).
 pub const LAN_QR_PATH: &str = "/lan.svg";
 
 /// The address the home page offers other devices, and what they need to know about it.

@@ -1,22 +1,25 @@
-//! The server side (the `ssr` build): settings, the call state machine, the hub that
-//! carries it out, chat and its database, the signaling socket, the router that ties
-//! them to the pages, serving it over HTTP or HTTPS, and the built-in TURN server.
+//! The server side (the `ssr` build), one folder per concern:
+//!
+//! - [`settings`]: the settings and their environment overrides;
+//! - [`queue`]: what waits for a socket's send task;
+//! - [`http`]: the router, the pages and static assets, serving over HTTP or HTTPS;
+//! - [`signal`]: the signaling socket, the hub of who is online, the call state machine
+//!   and the relay of offers, answers and candidates;
+//! - [`chat`]: chat frames, the database thread and its SQL;
+//! - [`reach`]: what lets a browser reach duet and its peer: TLS and the self-signed
+//!   certificate, LAN addresses and the QR code, ICE/TURN credentials, the built-in TURN
+//!   server.
+//!
+//! Dependencies run one way: `http` → `signal` → `chat`, and each of them → `reach`,
+//! `settings` and `queue`. Chat reaches the people online only through
+//! [`chat::Online`], which the hub provides.
 
-pub mod assets;
-pub mod call;
 pub mod chat;
-pub mod hub;
-pub mod ice;
-pub mod lan;
-pub mod relay;
-pub mod routes;
-pub mod self_signed;
-pub mod serve;
+pub mod http;
+pub mod queue;
+pub mod reach;
 pub mod settings;
-pub mod socket;
-pub mod store;
-pub mod tls;
-pub mod turn;
+pub mod signal;
 
-pub use routes::{AppState, app, router};
+pub use http::routes::{AppState, app, router};
 pub use settings::Settings;

@@ -2,11 +2,11 @@
 //! its transactions; every one checks that the user belongs to the conversation it touches,
 //! whatever the page sent.
 
+use super::store::StoreError;
 use crate::protocol::{
     ChatKind, ChatMessage, Conversation, ConversationSummary, Delivery, ErrorCode, GroupName,
     Reason, UserName,
 };
-use crate::server::store::StoreError;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 /// The most messages one history page holds.

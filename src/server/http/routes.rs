@@ -3,14 +3,13 @@
 //! and `/lan.svg`, the QR code of the LAN URL on the home page.
 
 use super::assets;
-use super::hub::Hub;
-use super::lan::{self, Lan};
-use super::settings::Settings;
-use super::socket::handle_socket;
-use super::store::{Store, StoreError};
 use crate::app::shell;
 use crate::pages::LAN_QR_PATH;
 use crate::protocol::UserName;
+use crate::server::chat::store::{Store, StoreError};
+use crate::server::reach::lan::{self, Lan};
+use crate::server::settings::Settings;
+use crate::server::signal::{hub::Hub, socket::handle_socket};
 use crate::text;
 use axum::Router;
 use axum::extract::{FromRef, FromRequestParts, Path, Request, State, WebSocketUpgrade};

@@ -1,12 +1,13 @@
 //! One signaling socket: sign the user in, pump frames between the socket and the hub,
 //! and sign them out however the socket ends.
 
-use super::chat::{self, Limiter};
-use super::hub::{Ending, Hub, Outgoing};
-use super::ice;
+use super::hub::{Ending, Hub};
 use super::relay::RelayFrame;
-use super::settings::SILENT_BEATS;
 use crate::protocol::{self, ErrorCode, Message, Route, SYSTEM_USER, UserName, close};
+use crate::server::chat::{self, Limiter};
+use crate::server::queue::Outgoing;
+use crate::server::reach::ice;
+use crate::server::settings::SILENT_BEATS;
 use crate::text::NAME_IN_USE;
 use axum::extract::ws::{CloseFrame, Message as Frame, Utf8Bytes, WebSocket};
 use futures::stream::{SplitSink, SplitStream};
@@ -98,7 +99,9 @@ async fn receive_loop(
     let settings = hub.settings();
     let limiter = Limiter::new(settings.chat_rate_per_sec, settings.chat_burst);
     let chat = chat::Socket {
-        hub,
+        online: hub.as_ref(),
+        store: hub.store(),
+        settings,
         me: name,
         own: &closer,
         limiter: &limiter,

@@ -9,17 +9,17 @@
 //! the same message arriving twice (live and again in the backlog) shows once.
 
 pub mod db;
+pub mod store;
 
-use super::hub::{Hub, Outgoing};
-use super::settings::SILENT_BEATS;
-use super::store::StoreError;
+use super::queue::Outgoing;
+use super::settings::{SILENT_BEATS, Settings};
 use crate::protocol::{
     Conversation, ErrorCode, Message, Route, SYSTEM_USER, UserName, chat::valid_client_id,
 };
 use db::Stored;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use store::{Store, StoreError};
 use tokio::sync::mpsc;
 
 /// Messages per `chat` frame when a page catches up.
@@ -63,9 +63,23 @@ impl Limiter {
     }
 }
 
+/// What chat needs of the people online. The signaling hub provides it; chat itself
+/// knows nothing of sockets and calls.
+pub trait Online: Sync {
+    /// `name`'s page shows chat: from now on it hears of presence changes and new
+    /// messages, starting with the whole presence list.
+    fn sync(&self, name: &UserName);
+    /// Queues a chat frame for `to` if their page shows chat.
+    fn push(&self, to: &UserName, msg: &Message);
+    /// Disconnects `name`'s socket: its page stopped reading.
+    fn kick(&self, name: &UserName);
+}
+
 /// What a chat handler needs of its socket.
 pub struct Socket<'a> {
-    pub hub: &'a Arc<Hub>,
+    pub online: &'a dyn Online,
+    pub store: &'a Store,
+    pub settings: &'a Settings,
     pub me: &'a UserName,
     /// The socket's own queue: answers to this page wait here for room rather than
     /// overflow it (a long backlog is bigger than the queue).
@@ -93,7 +107,7 @@ impl Socket<'_> {
             };
             let why = format!(
                 "slow down: at most {} chat messages a second",
-                self.hub.settings().chat_rate_per_sec
+                self.settings.chat_rate_per_sec
             );
             return self.reply_error(ErrorCode::RateLimited, why, id).await;
         }
@@ -111,8 +125,7 @@ impl Socket<'_> {
             } => {
                 let me = self.me.clone();
                 let done = self
-                    .hub
-                    .store()
+                    .store
                     .call(move |c| db::mark_read(c, &me, &conversation, upto))
                     .await;
                 if let Err(err) = done {
@@ -129,8 +142,7 @@ impl Socket<'_> {
                 let (me, name) = (self.me.clone(), group.clone());
                 let now = now_millis();
                 let made = self
-                    .hub
-                    .store()
+                    .store
                     .call(move |c| db::group_create(c, &me, &name, &members, now))
                     .await;
                 self.announce_group(group, made).await;
@@ -138,8 +150,7 @@ impl Socket<'_> {
             Message::GroupAdd { group, members, .. } => {
                 let (me, name) = (self.me.clone(), group.clone());
                 let grown = self
-                    .hub
-                    .store()
+                    .store
                     .call(move |c| db::group_add(c, &me, &name, &members))
                     .await;
                 self.announce_group(group, grown).await;
@@ -151,11 +162,10 @@ impl Socket<'_> {
 
     /// The page shows chat: presence, its conversations, then everything still pending.
     async fn sync(&self) {
-        self.hub.sync(self.me);
+        self.online.sync(self.me);
         let me = self.me.clone();
         let listed = self
-            .hub
-            .store()
+            .store
             .call(move |c| {
                 let conversations = db::conversations(c, &me)?;
                 let pending = db::undelivered(c, &me, BACKLOG_LIMIT)?;
@@ -177,7 +187,7 @@ impl Socket<'_> {
     }
 
     async fn send(&self, id: String, conversation: Conversation, text: String) {
-        let max = self.hub.settings().max_chat_chars;
+        let max = self.settings.max_chat_chars;
         let refusal = if !valid_client_id(&id) {
             Some((
                 ErrorCode::BadMessage,
@@ -209,8 +219,7 @@ impl Socket<'_> {
         let client_id = id.clone();
         let now = now_millis();
         let sent = self
-            .hub
-            .store()
+            .store
             .call(move |c| db::send(c, &me, &conversation, &client_id, &text, now))
             .await;
         let sent = match sent {
@@ -225,17 +234,13 @@ impl Socket<'_> {
         .await;
         let line = std::slice::from_ref(&sent.message);
         for recipient in &sent.recipients {
-            self.hub.push(recipient, &new_messages(recipient, line));
+            self.online.push(recipient, &new_messages(recipient, line));
         }
     }
 
     async fn received(&self, ids: Vec<i64>) {
         let me = self.me.clone();
-        let done = self
-            .hub
-            .store()
-            .call(move |c| db::received(c, &me, &ids))
-            .await;
+        let done = self.store.call(move |c| db::received(c, &me, &ids)).await;
         let done = match done {
             Ok(done) => done,
             Err(err) => return self.store_failed(err, None).await,
@@ -249,7 +254,7 @@ impl Socket<'_> {
                 route: Route::new(SYSTEM_USER, sender.as_str()),
                 ids,
             };
-            self.hub.push(&sender, &msg);
+            self.online.push(&sender, &msg);
         }
     }
 
@@ -258,8 +263,7 @@ impl Socket<'_> {
         let asked = conversation.clone();
         let limit = limit.unwrap_or(DEFAULT_PAGE);
         let page = self
-            .hub
-            .store()
+            .store
             .call(move |c| db::history(c, &me, &asked, before, limit))
             .await;
         match page {
@@ -293,7 +297,7 @@ impl Socket<'_> {
                 group: group.clone(),
                 members: members.clone(),
             };
-            self.hub.push(member, &msg);
+            self.online.push(member, &msg);
         }
     }
 
@@ -319,14 +323,14 @@ impl Socket<'_> {
     /// queue, and waiting for ever would also stop this socket's loop from noticing that:
     /// after as long as a silent page is given, it is disconnected instead.
     async fn reply(&self, msg: Message) {
-        let patience = self.hub.settings().heartbeat() * SILENT_BEATS;
+        let patience = self.settings.heartbeat() * SILENT_BEATS;
         let queued = self.own.send(Outgoing::Text(msg.to_json().into()));
         match tokio::time::timeout(patience, queued).await {
             // An error means the socket has ended, and then there is no one to tell.
             Ok(_) => {}
             Err(_) => {
                 tracing::info!(user = %self.me, "send queue full for {patience:?}: disconnecting a page that stopped reading");
-                self.hub.kick(self.me);
+                self.online.kick(self.me);
             }
         }
     }

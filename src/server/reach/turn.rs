@@ -10,7 +10,7 @@
 //! peer, so refusing permissions and channels is enough to keep relays off those peers.
 
 use super::ice::turn_password;
-use super::settings::Settings;
+use crate::server::settings::Settings;
 use async_trait::async_trait;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, OnceLock, Weak};

@@ -3,7 +3,7 @@
 //! fingerprint as browsers show it.
 
 use super::self_signed;
-use super::settings::Settings;
+use crate::server::settings::Settings;
 use rustls::ServerConfig;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::{self, PemObject};

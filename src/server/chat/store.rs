@@ -14,7 +14,7 @@ use std::sync::mpsc as std_mpsc;
 use tokio::sync::oneshot;
 
 /// Versioned schema changes, in order. Never edit a shipped one: add the next.
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../../migrations/0001_chat.sql"))];
+const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../../../migrations/0001_chat.sql"))];
 
 /// The most jobs committed together.
 const MAX_BATCH: usize = 256;

@@ -4,25 +4,15 @@
 
 use super::call::{Calls, Effect, NameInUse, RingId, State};
 use super::relay::RelayFrame;
-use super::settings::Settings;
-use super::store::Store;
 use crate::protocol::{Message, Presence, PresenceEntry, Reason, Route, SYSTEM_USER, UserName};
+use crate::server::chat::{self, Online, store::Store};
+use crate::server::queue::Outgoing;
+use crate::server::reach::ice;
+use crate::server::settings::Settings;
 use axum::extract::ws::Utf8Bytes;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{Notify, mpsc};
-
-/// One frame waiting for a socket's send task.
-#[derive(Debug)]
-pub enum Outgoing {
-    /// A cheap handle: one presence frame goes to every chat page, a relayed frame may be
-    /// the sender's own bytes (see relay.rs).
-    Text(Utf8Bytes),
-    /// A heartbeat; the browser answers with a pong by itself.
-    Ping,
-    /// Close the socket with this code and reason, then stop.
-    Close(u16, &'static str),
-}
 
 /// What the hub holds for one online user.
 struct Peer {
@@ -141,7 +131,7 @@ impl Hub {
         let welcome = Message::Welcome {
             route: Route::new(SYSTEM_USER, name.as_str()),
             user: name.to_string(),
-            ice_servers: super::ice::ice_servers_for(&self.settings, name),
+            ice_servers: ice::ice_servers_for(&self.settings, name),
             ice_transport_policy: self.settings.ice_transport_policy,
             ring_timeout_secs: self.settings.ring_timeout_secs,
             resume: Some(token),
@@ -237,46 +227,6 @@ impl Hub {
         deliver(&inner, to, msg);
     }
 
-    /// `name`'s page shows chat: from now on it hears of presence changes and new
-    /// messages. Queues the whole presence list first, under the same lock, so no change
-    /// slips between the list and the first update.
-    pub fn sync(&self, name: &UserName) {
-        let mut inner = self.lock();
-        let users = inner
-            .peers
-            .iter()
-            .map(|(user, peer)| PresenceEntry {
-                user: user.clone(),
-                state: peer.shown,
-            })
-            .collect();
-        let Some(peer) = inner.peers.get_mut(name) else {
-            return;
-        };
-        peer.synced = true;
-        let list = Message::Presence {
-            route: Route::new(SYSTEM_USER, name.as_str()),
-            users,
-            full: true,
-        };
-        deliver(&inner, name, &list);
-    }
-
-    /// Disconnects `name`'s socket: its page stopped reading.
-    pub fn kick(&self, name: &UserName) {
-        if let Some(peer) = self.lock().peers.get(name) {
-            peer.kick.notify_one();
-        }
-    }
-
-    /// Queues a chat frame for `to` if their page shows chat.
-    pub fn push(&self, to: &UserName, msg: &Message) {
-        let inner = self.lock();
-        if inner.peers.get(to).is_some_and(|peer| peer.synced) {
-            deliver(&inner, to, msg);
-        }
-    }
-
     fn ring_timeout(self: &Arc<Self>, caller: &UserName, ring: RingId) {
         let mut inner = self.lock();
         let effects = inner.calls.ring_timeout(caller, ring);
@@ -345,15 +295,15 @@ impl Hub {
         let hub = Arc::downgrade(self);
         let store = self.store.clone();
         tokio::spawn(async move {
-            let now = super::chat::now_millis();
+            let now = chat::now_millis();
             let (who, whom) = (caller.clone(), callee.clone());
             let stored = store
-                .call(move |c| super::chat::db::missed_call(c, &who, &whom, reason, now))
+                .call(move |c| chat::db::missed_call(c, &who, &whom, reason, now))
                 .await;
             match (stored, hub.upgrade()) {
                 (Ok((line, members)), Some(hub)) => {
                     for member in members {
-                        let msg = super::chat::new_messages(&member, std::slice::from_ref(&line));
+                        let msg = chat::new_messages(&member, std::slice::from_ref(&line));
                         hub.push(&member, &msg);
                     }
                 }
@@ -371,6 +321,49 @@ impl Hub {
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Chat reaches the people online through the hub.
+impl Online for Hub {
+    /// `name`'s page shows chat: from now on it hears of presence changes and new
+    /// messages. Queues the whole presence list first, under the same lock, so no change
+    /// slips between the list and the first update.
+    fn sync(&self, name: &UserName) {
+        let mut inner = self.lock();
+        let users = inner
+            .peers
+            .iter()
+            .map(|(user, peer)| PresenceEntry {
+                user: user.clone(),
+                state: peer.shown,
+            })
+            .collect();
+        let Some(peer) = inner.peers.get_mut(name) else {
+            return;
+        };
+        peer.synced = true;
+        let list = Message::Presence {
+            route: Route::new(SYSTEM_USER, name.as_str()),
+            users,
+            full: true,
+        };
+        deliver(&inner, name, &list);
+    }
+
+    /// Disconnects `name`'s socket: its page stopped reading.
+    fn kick(&self, name: &UserName) {
+        if let Some(peer) = self.lock().peers.get(name) {
+            peer.kick.notify_one();
+        }
+    }
+
+    /// Queues a chat frame for `to` if their page shows chat.
+    fn push(&self, to: &UserName, msg: &Message) {
+        let inner = self.lock();
+        if inner.peers.get(to).is_some_and(|peer| peer.synced) {
+            deliver(&inner, to, msg);
+        }
     }
 }
 

@@ -4,8 +4,8 @@
 //! `base64(HMAC-SHA1(secret, username))`). They expire, so the socket hands out fresh ones
 //! halfway through their life.
 
-use super::settings::Settings;
 use crate::protocol::{IceServer, UserName};
+use crate::server::settings::Settings;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
