@@ -7,9 +7,9 @@ SHELL := bash
 # The steps of `test` run in the order listed and stop at the first failure, even under -j.
 .NOTPARALLEL:
 
-# cargo-installed tools first, so they win over distribution packages (Debian's binaryen
-# 108 is too old a wasm-opt).
-export PATH := $(HOME)/.cargo/bin:$(PATH)
+# cargo-installed tools first, then npm's wasm-opt (scripts/tools.sh wasm-opt), so both
+# win over distribution packages (Debian's binaryen 108 is too old a wasm-opt).
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/scripts/wasm-opt/node_modules/.bin:$(PATH)
 
 TOOLS := scripts/tools.sh
 # Extra arguments for `playwright test`, e.g. make e2e ARGS='-g cancel'.
@@ -53,7 +53,7 @@ RELEASE_BUILD_ENV := \
 	LEPTOS_HASH_FILE_NAME=hash.txt \
 	LEPTOS_JS_MINIFY=true
 
-.PHONY: help setup toolchain e2e-setup release-setup run build release bench test fmt clippy unit e2e clean
+.PHONY: help setup toolchain bench-setup e2e-setup release-setup run build release bench test fmt clippy unit e2e clean
 
 help:
 	@echo 'make run        build a release and serve it (DUET_SITE_ADDR=host:port to move it,'
@@ -71,6 +71,10 @@ toolchain:
 
 setup: toolchain
 	@$(TOOLS) cargo-leptos wasm-bindgen
+
+# valgrind for the bench's instruction counts (its smoke run is part of `unit`).
+bench-setup:
+	@$(TOOLS) valgrind
 
 # Chromium, ip, unshare, node and Playwright for the browser tests.
 e2e-setup:
@@ -91,14 +95,16 @@ run: release
 # --- bench -------------------------------------------------------------------
 
 # The benchmark suite against the release build: the browser half (Playwright, call set-up
-# and page load) writes target/bench/browser.json, then the server half (relay, idle
-# sockets, page weight) adds its figures and writes target/bench/report.md and report.json.
-# Fails if a budget is missed. Parameters: see benches/bench/main.rs and end2end/bench.config.ts.
+# and page load) writes target/bench/browser.json, then the server half (the relay's
+# instructions per frame under valgrind's callgrind, which are the relay budgets; relay
+# wall clock, as information; idle sockets; page weight) adds its figures and writes
+# target/bench/report.md and report.json. Fails if a budget is missed. Needs valgrind.
+# Parameters: see benches/bench/main.rs and end2end/bench.config.ts.
 # Both halves measure the release build's binary. The server half is built in a target
 # directory of its own: its dev-dependencies add features to a few shared crates
 # (tempfile's rustix, for one), so in target/ it and the release build would each compile
 # duet again after the other, on every run (~2 minutes each with LTO).
-bench: release e2e-setup
+bench: release bench-setup e2e-setup
 	rm -rf target/bench
 	mkdir -p target/bench
 	DUET_E2E_BINARY=target/release/duet DUET_BENCH_RUNS=$${DUET_BENCH_RUNS:-20} \
@@ -118,7 +124,7 @@ clippy: toolchain
 	$(CARGO) clippy --lib --features hydrate --target wasm32-unknown-unknown \
 		--target-dir $(FRONT_TARGET_DIR) -- -D warnings
 
-unit: toolchain
+unit: toolchain bench-setup
 	$(CARGO) test --features ssr
 
 # Dev build: server target/debug/duet, site target/site.

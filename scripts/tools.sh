@@ -8,21 +8,25 @@
 #                 target, and a C compiler (SQLite is compiled into duet)
 #   cargo-leptos  cargo-leptos, exactly the version below
 #   wasm-bindgen  the wasm-bindgen CLI, exactly the version of the wasm-bindgen crate in Cargo.lock
-#   wasm-opt      binaryen's wasm-opt >= 116, for release builds
+#   wasm-opt      binaryen's wasm-opt >= 116 for release builds: a native one on PATH if
+#                 there is one, else binaryen's Node.js build from npm (scripts/wasm-opt/)
+#   valgrind      valgrind and vgdb (apt): the bench counts the relay's instructions with them
 #   e2e-system    chromium, ip, unshare, node >= 20, npm and coturn (apt)
 #   e2e-npm       end2end/node_modules from end2end/package-lock.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.11
-# The wasm-opt crate's version; it bundles binaryen 116. Debian's binaryen (108) is too old
-# to read what current rustc and wasm-bindgen emit.
-WASM_OPT_CRATE_VERSION=0.116.1
+# Debian's binaryen (108) is too old to read what current rustc and wasm-bindgen emit.
 WASM_OPT_MIN_BINARYEN=116
-# @playwright/test needs it.
+# npm's binaryen (its version in scripts/wasm-opt/package-lock.json) installs in seconds;
+# compiling binaryen's C++ for a native one takes 15-25 minutes on two cores.
+WASM_OPT_NPM_DIR=scripts/wasm-opt
+# @playwright/test and npm's binaryen need it.
 NODE_MIN_MAJOR=20
 
-export PATH="$HOME/.cargo/bin:$PATH"
+# As the Makefile orders them: cargo's tools, then npm's wasm-opt, then the system's.
+export PATH="$HOME/.cargo/bin:$PWD/$WASM_OPT_NPM_DIR/node_modules/.bin:$PATH"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
@@ -56,6 +60,18 @@ apt_install() {
 # cargo install builds C (ring) and C++ (binaryen) code.
 need_c_compiler() {
     command -v cc >/dev/null && command -v c++ >/dev/null || apt_install build-essential
+}
+
+# Playwright and npm's wasm-opt run on Node.js.
+need_node() {
+    local missing=()
+    command -v node >/dev/null || missing+=(nodejs)
+    command -v npm >/dev/null || missing+=(npm)
+    [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+    local major
+    major=$(node -p 'process.versions.node.split(".")[0]')
+    [ "$major" -ge "$NODE_MIN_MAJOR" ] ||
+        die "node $(node --version) is too old; install node >= $NODE_MIN_MAJOR"
 }
 
 step_rust() {
@@ -105,13 +121,17 @@ step_wasm_bindgen() {
 
 step_wasm_opt() {
     local have
-    # Prints e.g. "wasm-opt version 116 (version_116)".
+    # Prints e.g. "wasm-opt version 116 (version_116)". A native one >= 116 (cargo's or the
+    # system's) is kept; npm's is already first after cargo's on PATH once installed.
     have=$({ wasm-opt --version 2>/dev/null || true; } | sed -n 's/.*version \([0-9][0-9]*\).*/\1/p' | head -n 1)
     [ -n "$have" ] && [ "$have" -ge "$WASM_OPT_MIN_BINARYEN" ] && return
-    wait_for_other_install wasm-opt
-    need_c_compiler
-    say "installing wasm-opt $WASM_OPT_CRATE_VERSION (builds binaryen from C++, about 15 minutes)"
-    cargo install wasm-opt --version "$WASM_OPT_CRATE_VERSION" --locked
+    need_node
+    say "installing wasm-opt (npm binaryen, into $WASM_OPT_NPM_DIR)"
+    (cd "$WASM_OPT_NPM_DIR" && npm ci --no-audit --no-fund)
+}
+
+step_valgrind() {
+    command -v valgrind >/dev/null && command -v vgdb >/dev/null || apt_install valgrind
 }
 
 step_e2e_system() {
@@ -119,15 +139,10 @@ step_e2e_system() {
     [ -x /usr/bin/chromium ] || missing+=(chromium) # the path playwright.config.ts names
     command -v ip >/dev/null || missing+=(iproute2)
     command -v unshare >/dev/null || missing+=(util-linux)
-    command -v node >/dev/null || missing+=(nodejs)
-    command -v npm >/dev/null || missing+=(npm)
     # The real TURN server the TURN tests relay through (end2end/turn-servers.ts starts it).
     command -v turnserver >/dev/null || missing+=(coturn)
     [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
-    local major
-    major=$(node -p 'process.versions.node.split(".")[0]')
-    [ "$major" -ge "$NODE_MIN_MAJOR" ] ||
-        die "node $(node --version) is too old for Playwright; install node >= $NODE_MIN_MAJOR"
+    need_node
 }
 
 step_e2e_npm() {
@@ -141,13 +156,14 @@ step_e2e_npm() {
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 }
 
-[ $# -gt 0 ] || die "usage: $0 rust|cargo-leptos|wasm-bindgen|wasm-opt|e2e-system|e2e-npm..."
+[ $# -gt 0 ] || die "usage: $0 rust|cargo-leptos|wasm-bindgen|wasm-opt|valgrind|e2e-system|e2e-npm..."
 for step in "$@"; do
     case $step in
         rust) step_rust ;;
         cargo-leptos) step_cargo_leptos ;;
         wasm-bindgen) step_wasm_bindgen ;;
         wasm-opt) step_wasm_opt ;;
+        valgrind) step_valgrind ;;
         e2e-system) step_e2e_system ;;
         e2e-npm) step_e2e_npm ;;
         *) die "unknown step: $step" ;;

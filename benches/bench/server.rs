@@ -1,10 +1,11 @@
 //! The two servers under test, each in a process of its own so neither shares a runtime
 //! (or an allocator) with the load generator: the real duet binary, and the baseline relay
-//! (this bench binary started again with `--serve-baseline`).
+//! (this bench binary started again with `--serve-baseline`); either may run under
+//! valgrind, to have its instructions counted (`count.rs`).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -24,33 +25,51 @@ impl Server {
     /// built for this bench, with its default settings and a data directory of its own, on
     /// a free loopback port.
     pub fn duet(data_dir: &Path) -> Result<Self, String> {
+        Self::duet_under(data_dir, &[], &[])
+    }
+
+    /// duet as [`Server::duet`] starts it, but run by `under` (a program and its
+    /// arguments, such as valgrind's; none for duet on its own), with `env` set besides.
+    pub fn duet_under(
+        data_dir: &Path,
+        under: &[String],
+        env: &[(&str, &str)],
+    ) -> Result<Self, String> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let binary = std::env::var_os("DUET_BENCH_BINARY")
             .map_or_else(|| env!("CARGO_BIN_EXE_duet").into(), |path| root.join(path));
-        let mut command = crate::pin::command(binary);
+        let mut command = launch(under, binary);
         command
             .current_dir(root)
             .env("DUET_SITE_ADDR", "127.0.0.1:0")
             .env("DUET_DATA_DIR", data_dir)
             .env("RUST_LOG", "warn")
-            .env_remove("DUET_TLS");
-        Self::start(command, "duet is listening on http://")
+            .env_remove("DUET_TLS")
+            .envs(env.iter().copied());
+        Self::start(command, "duet is listening on http://", under)
     }
 
     /// The baseline relay (see `baseline.rs`).
     pub fn baseline() -> Result<Self, String> {
+        Self::baseline_under(&[], &[])
+    }
+
+    /// The baseline relay, run by `under` and with `env` as in [`Server::duet_under`].
+    pub fn baseline_under(under: &[String], env: &[(&str, &str)]) -> Result<Self, String> {
         let exe = std::env::current_exe().map_err(|e| format!("this binary's path: {e}"))?;
-        let mut command = crate::pin::command(exe);
-        command.arg(SERVE_BASELINE);
-        Self::start(command, crate::baseline::LISTENING)
+        let mut command = launch(under, exe);
+        command.arg(SERVE_BASELINE).envs(env.iter().copied());
+        Self::start(command, crate::baseline::LISTENING, under)
     }
 
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    /// Starts `command` and waits for the line `prefix` + address on its stdout.
-    fn start(mut command: Command, prefix: &str) -> Result<Self, String> {
+    /// Starts `command` and waits for the line `prefix` + address on its stdout; longer
+    /// when it runs `under` another program (valgrind starts a server ~10× slower).
+    fn start(mut command: Command, prefix: &str, under: &[String]) -> Result<Self, String> {
+        let within = Duration::from_secs(if under.is_empty() { 30 } else { 120 });
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -70,9 +89,9 @@ impl Server {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         };
         loop {
-            let line = read
-                .recv_timeout(Duration::from_secs(30))
-                .map_err(|_| format!("{command:?} did not say where it listens within 30 s"))?;
+            let line = read.recv_timeout(within).map_err(|_| {
+                format!("{command:?} did not say where it listens within {within:?}")
+            })?;
             if let Some(rest) = line.strip_prefix(prefix) {
                 server.addr = rest
                     .trim_end_matches('/')
@@ -114,6 +133,19 @@ impl Server {
     /// The server's WebSocket URL for `name`.
     pub fn url(&self, name: &str) -> String {
         format!("ws://{}/webrtc/{name}", self.addr)
+    }
+}
+
+/// A command for `program`, run by `under` if it names a program, on the servers' CPUs
+/// when pinning (see `pin.rs`).
+fn launch(under: &[String], program: PathBuf) -> Command {
+    match under.split_first() {
+        Some((first, rest)) => {
+            let mut command = crate::pin::command(first);
+            command.args(rest).arg(program);
+            command
+        }
+        None => crate::pin::command(program),
     }
 }
 
