@@ -13,6 +13,14 @@ pub const SILENT_BEATS: u32 = 3;
 /// The default settings file, relative to the working directory.
 pub const SETTINGS_FILE: &str = "Leptos.toml";
 
+/// The longest any `*_secs` setting may be: a year. Nothing duet times needs longer, and
+/// it keeps every deadline (`Instant` + duration, heartbeat × beats, Unix time + TTL) far
+/// from overflowing, which would panic.
+pub const MAX_SECS: u64 = 365 * 24 * 3600;
+
+/// The largest `send_queue`: tokio's bounded channel panics on a larger capacity.
+pub const MAX_SEND_QUEUE: usize = usize::MAX >> 3;
+
 /// Everything the server can be told at start.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -124,6 +132,12 @@ pub enum SettingsError {
     Switch { var: &'static str, value: String },
     #[error("tls_cert and tls_key go together: {0} is set, the other is not")]
     HalfCertificate(&'static str),
+    #[error("{key} = {value} is too large: at most {max}")]
+    TooLarge {
+        key: &'static str,
+        value: u64,
+        max: u64,
+    },
 }
 
 impl Settings {
@@ -262,6 +276,19 @@ impl Settings {
                 return Err(SettingsError::Zero(key));
             }
         }
+        for (key, value) in [
+            ("ring_timeout_secs", settings.ring_timeout_secs),
+            ("heartbeat_secs", settings.heartbeat_secs),
+            ("grace_secs", settings.grace_secs),
+            ("turn_ttl_secs", settings.turn_ttl_secs),
+        ] {
+            at_most(key, value, MAX_SECS)?;
+        }
+        at_most(
+            "send_queue",
+            settings.send_queue as u64,
+            MAX_SEND_QUEUE as u64,
+        )?;
         Ok(settings)
     }
 
@@ -292,6 +319,14 @@ impl Settings {
     pub fn scheme(&self) -> &'static str {
         if self.tls { "https" } else { "http" }
     }
+}
+
+/// Refuses `value` of `key` above `max`.
+fn at_most(key: &'static str, value: u64, max: u64) -> Result<(), SettingsError> {
+    if value > max {
+        return Err(SettingsError::TooLarge { key, value, max });
+    }
+    Ok(())
 }
 
 /// Sets the on/off `slot` from `var` if it is set, taking the words config takes for a
@@ -546,5 +581,39 @@ mod tests {
         assert_eq!(relay.ice_transport_policy, IcePolicy::Relay);
         let err = load("send_queue = 0\n", &[]).unwrap_err().to_string();
         assert!(err.contains("send_queue"), "{err}");
+    }
+
+    #[test]
+    fn durations_that_would_overflow_are_refused_by_name() {
+        for key in [
+            "ring_timeout_secs",
+            "heartbeat_secs",
+            "grace_secs",
+            "turn_ttl_secs",
+        ] {
+            let at_max = load(&format!("{key} = {MAX_SECS}\n"), &[]);
+            assert!(at_max.is_ok(), "{key} = {MAX_SECS}: {:?}", at_max.err());
+            for too_long in [MAX_SECS + 1, i64::MAX as u64] {
+                let err = load(&format!("{key} = {too_long}\n"), &[])
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    err.contains(key) && err.contains(&format!("at most {MAX_SECS}")),
+                    "{err}"
+                );
+            }
+            let var = format!("DUET_{}", key.to_uppercase());
+            let err = load("", &[(&var, &u64::MAX.to_string())])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key) && err.contains("at most"), "{err}");
+        }
+        let err = load("", &[("DUET_SEND_QUEUE", &usize::MAX.to_string())])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("send_queue") && err.contains(&MAX_SEND_QUEUE.to_string()),
+            "{err}"
+        );
     }
 }
