@@ -10,6 +10,7 @@ mod common;
 
 use common::{WAIT, scratch_dir, test_settings};
 use duet::protocol::Message;
+use duet::server::http::limits::Limits;
 use duet::server::http::serve::serve;
 use duet::server::reach::lan::Lan;
 use duet::server::reach::self_signed::{CERT_FILE, KEY_FILE};
@@ -42,10 +43,11 @@ async fn start_tls(settings: Settings) -> (SocketAddr, tls::Tls) {
         .expect("bind a free local port");
     let addr = listener.local_addr().expect("the bound address");
     let lan = Lan::new("https", addr, &[], Some(tls.fingerprint.clone()));
+    let limits = Limits::of(&settings);
     let app = app(settings, options, lan).expect("open the chat database");
     let config = tls.config.clone();
     tokio::spawn(async move {
-        serve(listener, app, Some(config), std::future::pending())
+        serve(listener, app, Some(config), limits, std::future::pending())
             .await
             .expect("serve")
     });
