@@ -156,6 +156,10 @@ fn announce(
     match &tls.origin {
         Origin::Configured => println!("  certificate: {cert}"),
         Origin::Created => println!("  certificate: {cert} (self-signed, made now)"),
+        Origin::Renewed { ended } => println!(
+            "  certificate: {cert} (self-signed, made now in place of the one valid until \
+             {ended}: the fingerprint changed)"
+        ),
         Origin::Kept { missing } => {
             println!("  certificate: {cert} (self-signed)");
             if !missing.is_empty() {

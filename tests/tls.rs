@@ -331,3 +331,31 @@ fn the_binary_names_a_certificate_it_cannot_read() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--tsl"), "{stderr}");
 }
+
+#[cfg(unix)]
+#[test]
+fn the_data_directory_and_the_key_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let _inside = runtime.enter();
+    // Made by the chat database's start, without TLS...
+    let settings = Settings {
+        data_dir: scratch_dir().join("plain"),
+        ..common::test_settings()
+    };
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("duet")
+        .build();
+    let _router = duet::server::router(settings.clone(), options).expect("open the database");
+    assert_eq!(mode(&settings.data_dir), 0o700, "data directory");
+
+    // ... or by the certificate's, with it.
+    let settings = Settings {
+        data_dir: scratch_dir().join("tls"),
+        ..tls_settings()
+    };
+    tls::load(&settings, &[]).expect("make a certificate");
+    assert_eq!(mode(&settings.data_dir), 0o700, "data directory");
+    assert_eq!(mode(&settings.data_dir.join(KEY_FILE)), 0o600, "key");
+}

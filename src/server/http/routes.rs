@@ -7,6 +7,7 @@ use crate::app::shell;
 use crate::pages::LAN_QR_PATH;
 use crate::protocol::UserName;
 use crate::server::chat::store::{Store, StoreError};
+use crate::server::data_dir;
 use crate::server::reach::lan::{self, Lan};
 use crate::server::settings::Settings;
 use crate::server::signal::{hub::Hub, socket::handle_socket};
@@ -52,6 +53,11 @@ pub fn app(
     // Rendering spawns tasks on Leptos's executor, which runs on tokio. (leptos_axum's
     // route helpers, which duet does not use, set this up.) An Err means it already is.
     let _ = any_spawner::Executor::init_tokio();
+    // Before the database opens (which would make it with the usual, readable mode).
+    data_dir::create(&settings.data_dir).map_err(|err| StoreError::DataDir {
+        path: settings.data_dir.display().to_string(),
+        err,
+    })?;
     let store = Store::open(&settings.database())?;
     let state = AppState {
         leptos_options,
