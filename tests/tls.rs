@@ -159,7 +159,7 @@ async fn a_made_certificate_serves_pages_and_the_socket() {
     wss_welcome(addr, &cert, "alice").await;
     wss_welcome(addr, &cert, "bob").await;
 
-    // No LAN address here (127.0.0.1): the page offers the address it was opened on.
+    // No LAN address here (127.0.0.1): the page offers the address it listens on.
     let origin = format!("https://{addr}/");
     let (head, body) = https_get(addr, &cert, "/").await;
     let page = String::from_utf8_lossy(&body);
