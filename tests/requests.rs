@@ -1,9 +1,11 @@
 //! What a request cannot make the server do, whatever it writes: show another address on
-//! the home page or in its QR code by sending its own `Host` header.
+//! the home page or in its QR code by sending its own `Host` header, or take a name that
+//! reads as the server's own (`duet`) by spelling it differently.
 
 mod common;
 
-use common::{WAIT, test_settings};
+use common::{WAIT, http_get, server, socket_url, test_settings};
+use duet::protocol::NameError;
 use duet::server::app;
 use duet::server::http::limits::Limits;
 use duet::server::http::serve::serve;
@@ -88,4 +90,41 @@ async fn the_host_header_is_never_echoed_into_the_home_page_or_its_qr_code() {
     let absolute = get_with_host(addr, "http://evil.example/lan.svg", "evil.example", "").await;
     assert!(absolute.starts_with("HTTP/1.0 200"), "{absolute}");
     assert_eq!(body(&absolute), qr_svg(&own).unwrap());
+}
+
+#[tokio::test]
+async fn names_that_read_as_the_servers_own_are_refused_like_duet() {
+    let addr = server().await;
+    let reserved = NameError::Reserved.to_string();
+    // Full-width ｄｕｅｔ, and mathematical bold 𝐝𝐮𝐞𝐭.
+    for name in ["duet", "Duet", "DUET", "ｄｕｅｔ", "𝐝𝐮𝐞𝐭"] {
+        let path = socket_url(addr, name)
+            .strip_prefix(&format!("ws://{addr}"))
+            .expect("a socket URL of this server")
+            .to_owned();
+        let upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\n\
+                       Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+        let response = get_with_host(addr, &path, &addr.to_string(), upgrade).await;
+        assert!(
+            response.starts_with("HTTP/1.1 400"),
+            "socket of {name:?}: {response}"
+        );
+        assert!(
+            response.contains(&reserved),
+            "socket of {name:?}: {response}"
+        );
+
+        let (status, response) = http_get(addr, &format!("{path}.html")).await;
+        assert_eq!(status, 400, "page of {name:?}: {response}");
+        assert!(response.contains(&reserved), "page of {name:?}: {response}");
+    }
+    // Near misses are names like any other.
+    for name in ["duett", "Duet2", "du.et"] {
+        let url = socket_url(addr, name);
+        let opened = timeout(WAIT, tokio_tungstenite::connect_async(&url)).await;
+        assert!(
+            matches!(opened, Ok(Ok(_))),
+            "socket of {name:?}: {opened:?}"
+        );
+    }
 }

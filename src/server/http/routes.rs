@@ -7,10 +7,10 @@ use crate::app::shell;
 use crate::pages::LAN_QR_PATH;
 use crate::protocol::UserName;
 use crate::server::chat::store::{Store, StoreError};
-use crate::server::data_dir;
 use crate::server::reach::lan::{self, Lan};
 use crate::server::settings::Settings;
 use crate::server::signal::{hub::Hub, socket::handle_socket};
+use crate::server::{data_dir, names};
 use crate::text;
 use axum::Router;
 use axum::extract::{FromRef, FromRequestParts, Path, Request, State, WebSocketUpgrade};
@@ -99,7 +99,7 @@ async fn webrtc(
         (Err(_), Some(page_of)) => page_of,
         _ => segment.as_str(),
     };
-    let name = match UserName::parse(raw) {
+    let name = match UserName::parse(raw).and_then(names::check) {
         Ok(name) => name,
         Err(why) => {
             return (StatusCode::BAD_REQUEST, text::bad_name(&why.to_string())).into_response();
