@@ -4,6 +4,7 @@
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    use duet::server::http::limits::Limits;
     use duet::server::http::serve::serve;
     use duet::server::reach::lan::{self, Lan};
     use duet::server::reach::tls;
@@ -103,6 +104,7 @@ async fn main() -> std::process::ExitCode {
     let urls = lan.urls().to_vec();
     let scheme = settings.scheme();
     let database = settings.database();
+    let limits = Limits::of(&settings);
     let app = match app(settings, leptos_options, lan) {
         Ok(app) => app,
         Err(err) => {
@@ -114,7 +116,8 @@ async fn main() -> std::process::ExitCode {
         }
     };
     announce(scheme, addr, &urls, tls.as_ref());
-    let served = serve(listener, app, tls.map(|tls| tls.config), shutdown_signal()).await;
+    let config = tls.map(|tls| tls.config);
+    let served = serve(listener, app, config, limits, shutdown_signal()).await;
     if let Some(turn) = turn {
         turn.stop().await;
     }
@@ -153,6 +156,10 @@ fn announce(
     match &tls.origin {
         Origin::Configured => println!("  certificate: {cert}"),
         Origin::Created => println!("  certificate: {cert} (self-signed, made now)"),
+        Origin::Renewed { ended } => println!(
+            "  certificate: {cert} (self-signed, made now in place of the one valid until \
+             {ended}: the fingerprint changed)"
+        ),
         Origin::Kept { missing } => {
             println!("  certificate: {cert} (self-signed)");
             if !missing.is_empty() {

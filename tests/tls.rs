@@ -10,6 +10,7 @@ mod common;
 
 use common::{WAIT, scratch_dir, test_settings};
 use duet::protocol::Message;
+use duet::server::http::limits::Limits;
 use duet::server::http::serve::serve;
 use duet::server::reach::lan::Lan;
 use duet::server::reach::self_signed::{CERT_FILE, KEY_FILE};
@@ -42,10 +43,11 @@ async fn start_tls(settings: Settings) -> (SocketAddr, tls::Tls) {
         .expect("bind a free local port");
     let addr = listener.local_addr().expect("the bound address");
     let lan = Lan::new("https", addr, &[], Some(tls.fingerprint.clone()));
+    let limits = Limits::of(&settings);
     let app = app(settings, options, lan).expect("open the chat database");
     let config = tls.config.clone();
     tokio::spawn(async move {
-        serve(listener, app, Some(config), std::future::pending())
+        serve(listener, app, Some(config), limits, std::future::pending())
             .await
             .expect("serve")
     });
@@ -157,7 +159,7 @@ async fn a_made_certificate_serves_pages_and_the_socket() {
     wss_welcome(addr, &cert, "alice").await;
     wss_welcome(addr, &cert, "bob").await;
 
-    // No LAN address here (127.0.0.1): the page offers the address it was opened on.
+    // No LAN address here (127.0.0.1): the page offers the address it listens on.
     let origin = format!("https://{addr}/");
     let (head, body) = https_get(addr, &cert, "/").await;
     let page = String::from_utf8_lossy(&body);
@@ -328,4 +330,32 @@ fn the_binary_names_a_certificate_it_cannot_read() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--tsl"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_data_directory_and_the_key_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let _inside = runtime.enter();
+    // Made by the chat database's start, without TLS...
+    let settings = Settings {
+        data_dir: scratch_dir().join("plain"),
+        ..common::test_settings()
+    };
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("duet")
+        .build();
+    let _router = duet::server::router(settings.clone(), options).expect("open the database");
+    assert_eq!(mode(&settings.data_dir), 0o700, "data directory");
+
+    // ... or by the certificate's, with it.
+    let settings = Settings {
+        data_dir: scratch_dir().join("tls"),
+        ..tls_settings()
+    };
+    tls::load(&settings, &[]).expect("make a certificate");
+    assert_eq!(mode(&settings.data_dir), 0o700, "data directory");
+    assert_eq!(mode(&settings.data_dir.join(KEY_FILE)), 0o600, "key");
 }

@@ -23,14 +23,11 @@ pub struct LanLink {
     pub fingerprint: Option<String>,
 }
 
-/// The server's [`LanLink`] for the request being rendered; `None` in the browser, which
-/// reads the server's instead (see [`HomePage`]).
+/// The server's [`LanLink`]; `None` in the browser, which reads the server's instead (see
+/// [`HomePage`]).
 fn lan_link() -> Option<LanLink> {
     #[cfg(feature = "ssr")]
-    return use_context::<crate::server::AppState>().map(|state| {
-        let request = use_context::<axum::http::request::Parts>();
-        state.lan.link(request.as_ref())
-    });
+    return use_context::<crate::server::AppState>().map(|state| state.lan.link());
     #[cfg(not(feature = "ssr"))]
     None
 }

@@ -2,6 +2,8 @@
 //!
 //! - [`settings`]: the settings and their environment overrides;
 //! - [`queue`]: what waits for a socket's send task;
+//! - [`names`]: user names compared as people read them (the reserved name's look-alikes);
+//! - [`data_dir`]: the data directory, private to duet's user;
 //! - [`http`]: the router, the pages and static assets, serving over HTTP or HTTPS;
 //! - [`signal`]: the signaling socket, the hub of who is online, the call state machine
 //!   and the relay of offers, answers and candidates;
@@ -11,11 +13,13 @@
 //!   server.
 //!
 //! Dependencies run one way: `http` → `signal` → `chat`, and each of them → `reach`,
-//! `settings` and `queue`. Chat reaches the people online only through
+//! `settings`, `queue`, `names` and `data_dir`. Chat reaches the people online only through
 //! [`chat::Online`], which the hub provides.
 
 pub mod chat;
+pub mod data_dir;
 pub mod http;
+pub mod names;
 pub mod queue;
 pub mod reach;
 pub mod settings;

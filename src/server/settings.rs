@@ -13,6 +13,14 @@ pub const SILENT_BEATS: u32 = 3;
 /// The default settings file, relative to the working directory.
 pub const SETTINGS_FILE: &str = "Leptos.toml";
 
+/// The longest any `*_secs` setting may be: a year. Nothing duet times needs longer, and
+/// it keeps every deadline (`Instant` + duration, heartbeat × beats, Unix time + TTL) far
+/// from overflowing, which would panic.
+pub const MAX_SECS: u64 = 365 * 24 * 3600;
+
+/// The largest `send_queue`: tokio's bounded channel panics on a larger capacity.
+pub const MAX_SEND_QUEUE: usize = usize::MAX >> 3;
+
 /// Everything the server can be told at start.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -72,6 +80,16 @@ pub struct Settings {
     pub tls_cert: Option<PathBuf>,
     /// The private key (PEM) of [`Settings::tls_cert`], e.g. `privkey.pem`.
     pub tls_key: Option<PathBuf>,
+    /// Seconds a connection may take to send a request's headers (and, with TLS, to finish
+    /// the handshake first), and may wait between requests; then it is closed.
+    pub header_timeout_secs: u64,
+    /// Seconds a connection that is not a signaling socket may send and read nothing, in
+    /// the middle of a request or response too; then it is closed. Sockets have their own
+    /// heartbeat ([`Settings::heartbeat_secs`]).
+    pub idle_timeout_secs: u64,
+    /// HTTP connections one address (an IPv6 /64) may hold open at once; more are closed as
+    /// they arrive. Signaling sockets count only until they are upgraded.
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for Settings {
@@ -100,6 +118,9 @@ impl Default for Settings {
             tls: false,
             tls_cert: None,
             tls_key: None,
+            header_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_connections_per_ip: 64,
         }
     }
 }
@@ -124,6 +145,12 @@ pub enum SettingsError {
     Switch { var: &'static str, value: String },
     #[error("tls_cert and tls_key go together: {0} is set, the other is not")]
     HalfCertificate(&'static str),
+    #[error("{key} = {value} is too large: at most {max}")]
+    TooLarge {
+        key: &'static str,
+        value: u64,
+        max: u64,
+    },
 }
 
 impl Settings {
@@ -237,6 +264,21 @@ impl Settings {
             (None, Some(_)) => return Err(SettingsError::HalfCertificate("tls_key")),
             _ => {}
         }
+        override_number(
+            &env,
+            "DUET_HEADER_TIMEOUT_SECS",
+            &mut settings.header_timeout_secs,
+        )?;
+        override_number(
+            &env,
+            "DUET_IDLE_TIMEOUT_SECS",
+            &mut settings.idle_timeout_secs,
+        )?;
+        override_number(
+            &env,
+            "DUET_MAX_CONNECTIONS_PER_IP",
+            &mut settings.max_connections_per_ip,
+        )?;
         if let Some(json) = env("DUET_ICE_SERVERS") {
             settings.ice_servers =
                 serde_json::from_str(&json).map_err(|err| SettingsError::IceServers {
@@ -257,11 +299,29 @@ impl Settings {
                 "turn_max_allocations_per_user",
                 settings.turn_max_allocations_per_user,
             ),
+            ("header_timeout_secs", settings.header_timeout_secs as usize),
+            ("idle_timeout_secs", settings.idle_timeout_secs as usize),
+            ("max_connections_per_ip", settings.max_connections_per_ip),
         ] {
             if value == 0 {
                 return Err(SettingsError::Zero(key));
             }
         }
+        for (key, value) in [
+            ("ring_timeout_secs", settings.ring_timeout_secs),
+            ("heartbeat_secs", settings.heartbeat_secs),
+            ("grace_secs", settings.grace_secs),
+            ("turn_ttl_secs", settings.turn_ttl_secs),
+            ("header_timeout_secs", settings.header_timeout_secs),
+            ("idle_timeout_secs", settings.idle_timeout_secs),
+        ] {
+            at_most(key, value, MAX_SECS)?;
+        }
+        at_most(
+            "send_queue",
+            settings.send_queue as u64,
+            MAX_SEND_QUEUE as u64,
+        )?;
         Ok(settings)
     }
 
@@ -292,6 +352,14 @@ impl Settings {
     pub fn scheme(&self) -> &'static str {
         if self.tls { "https" } else { "http" }
     }
+}
+
+/// Refuses `value` of `key` above `max`.
+fn at_most(key: &'static str, value: u64, max: u64) -> Result<(), SettingsError> {
+    if value > max {
+        return Err(SettingsError::TooLarge { key, value, max });
+    }
+    Ok(())
 }
 
 /// Sets the on/off `slot` from `var` if it is set, taking the words config takes for a
@@ -386,6 +454,12 @@ mod tests {
         assert_eq!(shipped.turn_realm, defaults.turn_realm);
         assert!(!shipped.turn_allow_private);
         assert_eq!(shipped.turn_max_allocations_per_user, 10);
+        assert_eq!(shipped.header_timeout_secs, defaults.header_timeout_secs);
+        assert_eq!(shipped.idle_timeout_secs, defaults.idle_timeout_secs);
+        assert_eq!(
+            shipped.max_connections_per_ip,
+            defaults.max_connections_per_ip
+        );
     }
 
     #[test]
@@ -546,5 +620,83 @@ mod tests {
         assert_eq!(relay.ice_transport_policy, IcePolicy::Relay);
         let err = load("send_queue = 0\n", &[]).unwrap_err().to_string();
         assert!(err.contains("send_queue"), "{err}");
+    }
+
+    #[test]
+    fn connection_limits_from_file_then_environment() {
+        let s = load(
+            "header_timeout_secs = 3\nidle_timeout_secs = 30\nmax_connections_per_ip = 8\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                s.header_timeout_secs,
+                s.idle_timeout_secs,
+                s.max_connections_per_ip
+            ),
+            (3, 30, 8)
+        );
+        let s = load(
+            "header_timeout_secs = 3\n",
+            &[
+                ("DUET_HEADER_TIMEOUT_SECS", "4"),
+                ("DUET_IDLE_TIMEOUT_SECS", "5"),
+                ("DUET_MAX_CONNECTIONS_PER_IP", "6"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                s.header_timeout_secs,
+                s.idle_timeout_secs,
+                s.max_connections_per_ip
+            ),
+            (4, 5, 6)
+        );
+        for key in [
+            "header_timeout_secs",
+            "idle_timeout_secs",
+            "max_connections_per_ip",
+        ] {
+            let err = load(&format!("{key} = 0\n"), &[]).unwrap_err().to_string();
+            assert!(err.contains(key), "{err}");
+        }
+    }
+
+    #[test]
+    fn durations_that_would_overflow_are_refused_by_name() {
+        for key in [
+            "ring_timeout_secs",
+            "heartbeat_secs",
+            "grace_secs",
+            "turn_ttl_secs",
+            "header_timeout_secs",
+            "idle_timeout_secs",
+        ] {
+            let at_max = load(&format!("{key} = {MAX_SECS}\n"), &[]);
+            assert!(at_max.is_ok(), "{key} = {MAX_SECS}: {:?}", at_max.err());
+            for too_long in [MAX_SECS + 1, i64::MAX as u64] {
+                let err = load(&format!("{key} = {too_long}\n"), &[])
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    err.contains(key) && err.contains(&format!("at most {MAX_SECS}")),
+                    "{err}"
+                );
+            }
+            let var = format!("DUET_{}", key.to_uppercase());
+            let err = load("", &[(&var, &u64::MAX.to_string())])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key) && err.contains("at most"), "{err}");
+        }
+        let err = load("", &[("DUET_SEND_QUEUE", &usize::MAX.to_string())])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("send_queue") && err.contains(&MAX_SEND_QUEUE.to_string()),
+            "{err}"
+        );
     }
 }

@@ -10,6 +10,7 @@ use crate::server::chat::store::{Store, StoreError};
 use crate::server::reach::lan::{self, Lan};
 use crate::server::settings::Settings;
 use crate::server::signal::{hub::Hub, socket::handle_socket};
+use crate::server::{data_dir, names};
 use crate::text;
 use axum::Router;
 use axum::extract::{FromRef, FromRequestParts, Path, Request, State, WebSocketUpgrade};
@@ -52,6 +53,11 @@ pub fn app(
     // Rendering spawns tasks on Leptos's executor, which runs on tokio. (leptos_axum's
     // route helpers, which duet does not use, set this up.) An Err means it already is.
     let _ = any_spawner::Executor::init_tokio();
+    // Before the database opens (which would make it with the usual, readable mode).
+    data_dir::create(&settings.data_dir).map_err(|err| StoreError::DataDir {
+        path: settings.data_dir.display().to_string(),
+        err,
+    })?;
     let store = Store::open(&settings.database())?;
     let state = AppState {
         leptos_options,
@@ -93,7 +99,7 @@ async fn webrtc(
         (Err(_), Some(page_of)) => page_of,
         _ => segment.as_str(),
     };
-    let name = match UserName::parse(raw) {
+    let name = match UserName::parse(raw).and_then(names::check) {
         Ok(name) => name,
         Err(why) => {
             return (StatusCode::BAD_REQUEST, text::bad_name(&why.to_string())).into_response();

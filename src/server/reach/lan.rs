@@ -4,10 +4,9 @@
 
 use crate::pages::LanLink;
 use axum::extract::State;
-use axum::http::request::Parts;
-use axum::http::{HeaderValue, header, uri::Authority};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 /// What the server knows about how it is reached, fixed at start.
@@ -44,15 +43,13 @@ impl Lan {
         &self.urls
     }
 
-    /// The URL to offer a phone: the first LAN URL, or else the one the request came in on
-    /// (this machine only, most likely), or else the listening address.
-    pub fn link(&self, request: Option<&Parts>) -> LanLink {
+    /// The URL to offer a phone: the first LAN URL, or else the listening address (loopback
+    /// for "every interface"). Never the request's `Host`, which the client writes: the page
+    /// and its QR code would otherwise show whatever address a link or proxy put there.
+    pub fn link(&self) -> LanLink {
         let url = match self.urls.first() {
             Some(url) => url.clone(),
-            None => request
-                .and_then(request_authority)
-                .map(|authority| format!("{}://{authority}/", self.scheme))
-                .unwrap_or_else(|| format!("{}://{}/", self.scheme, self.listen)),
+            None => format!("{}://{}/", self.scheme, this_machine(self.listen)),
         };
         LanLink {
             url,
@@ -127,25 +124,20 @@ pub fn lan_urls(scheme: &str, listen: SocketAddr, addresses: &[IpAddr]) -> Vec<S
     }
 }
 
-/// `host[:port]` the request was sent to: the URI's authority (HTTP/2), else `Host`.
-/// Anything that is not a plain authority (user info, stray characters) is ignored.
-fn request_authority(parts: &Parts) -> Option<Authority> {
-    let authority = match parts.uri.authority() {
-        Some(authority) => authority.clone(),
-        None => parts
-            .headers
-            .get(header::HOST)?
-            .to_str()
-            .ok()?
-            .parse()
-            .ok()?,
+/// `listen` as this machine reaches it: `0.0.0.0` and `[::]` are not addresses to open, so
+/// they become loopback.
+fn this_machine(listen: SocketAddr) -> SocketAddr {
+    let ip = match listen.ip() {
+        IpAddr::V4(any) if any.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(any) if any.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
     };
-    (!authority.as_str().contains('@')).then_some(authority)
+    SocketAddr::new(ip, listen.port())
 }
 
 /// `GET /lan.svg`: a QR code of [`Lan::link`]'s URL.
-pub async fn lan_qr(State(lan): State<Arc<Lan>>, parts: Parts) -> Response {
-    let url = lan.link(Some(&parts)).url;
+pub async fn lan_qr(State(lan): State<Arc<Lan>>) -> Response {
+    let url = lan.link().url;
     match qr_svg(&url) {
         Ok(svg) => (
             [
@@ -153,7 +145,7 @@ pub async fn lan_qr(State(lan): State<Arc<Lan>>, parts: Parts) -> Response {
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("image/svg+xml"),
                 ),
-                // The address can change with the next start, or differ per Host.
+                // The address can change with the next start.
                 (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
             ],
             svg,
@@ -224,32 +216,23 @@ mod tests {
         assert!(addresses().iter().all(reachable));
     }
 
-    fn request(uri: &str, host: Option<&str>) -> Parts {
-        let mut builder = axum::http::Request::builder().uri(uri);
-        if let Some(host) = host {
-            builder = builder.header(header::HOST, host);
-        }
-        builder.body(()).unwrap().into_parts().0
-    }
-
     #[test]
-    fn the_link_is_the_first_lan_url_else_the_request_origin() {
+    fn the_link_is_the_first_lan_url_else_the_listening_address() {
         let lan = Lan::new("https", addr("0.0.0.0:3000"), &[LAN4], Some("AB:CD".into()));
-        let link = lan.link(Some(&request("/", Some("127.0.0.1:3000"))));
+        let link = lan.link();
         assert_eq!(link.url, "https://192.168.1.5:3000/");
         assert!(link.on_lan && link.secure);
         assert_eq!(link.fingerprint.as_deref(), Some("AB:CD"));
 
         let local = Lan::new("http", addr("127.0.0.1:3000"), &[LAN4], None);
-        let link = local.link(Some(&request("/", Some("localhost:3000"))));
-        assert_eq!(link.url, "http://localhost:3000/");
+        let link = local.link();
+        assert_eq!(link.url, "http://127.0.0.1:3000/");
         assert!(!link.on_lan && !link.secure);
-        let h2 = request("https://127.0.0.1:3001/lan.svg", None);
-        assert_eq!(local.link(Some(&h2)).url, "http://127.0.0.1:3001/");
-        // No usable Host: the listening address.
-        assert_eq!(local.link(None).url, "http://127.0.0.1:3000/");
-        let odd = request("/", Some("evil@x:1"));
-        assert_eq!(local.link(Some(&odd)).url, "http://127.0.0.1:3000/");
+        // Every interface but no LAN address: this machine's loopback.
+        let any = Lan::new("http", addr("0.0.0.0:3000"), &[], None);
+        assert_eq!(any.link().url, "http://127.0.0.1:3000/");
+        let any6 = Lan::new("https", addr("[::]:3000"), &[], None);
+        assert_eq!(any6.link().url, "https://[::1]:3000/");
     }
 
     #[test]

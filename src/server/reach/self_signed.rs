@@ -6,21 +6,39 @@
 //! is replaced by a new certificate, with a warning that names it: these files are duet's
 //! own, and a server that refuses to start over them helps nobody. A certificate that does
 //! not name a current address is kept (see [`Origin::Kept`]); deleting the files makes a
-//! new one.
+//! new one. A certificate is made for [`VALIDITY_DAYS`] and replaced at a start less than
+//! [`RENEW_DAYS`] before it ends (see [`Origin::Renewed`]).
 
-use super::tls::{Origin, Tls, TlsError, fingerprint, read_pair, server_config};
+use super::tls::{Origin, Tls, TlsError, fingerprint, provider, read_pair, server_config};
+use crate::server::data_dir;
 use rcgen::{
     CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, KeyPair,
     KeyUsagePurpose, SanType,
 };
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::ServerCertVerifier;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::{CertificateError, RootCertStore};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use time::OffsetDateTime;
 
 /// The kept certificate, in the data directory.
 pub const CERT_FILE: &str = "tls-cert.pem";
 /// Its private key, readable by the owner only.
 pub const KEY_FILE: &str = "tls-key.pem";
+
+/// How long a made certificate is valid: inside the CA/Browser Forum's 398 days, which
+/// some clients hold every certificate to, not only those of public authorities.
+pub const VALIDITY_DAYS: u32 = 397;
+
+/// A kept certificate with fewer days than this left is replaced at start, so that it does
+/// not run out while duet runs.
+pub const RENEW_DAYS: u32 = 30;
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
 
 /// The names a certificate is made for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,18 +94,27 @@ fn is_dns_name(name: &str) -> bool {
         })
 }
 
-/// The certificate kept in `dir`, or a new one for `names` if there is none or it cannot
-/// be used.
+/// The certificate kept in `dir`, or a new one for `names` if there is none, it cannot be
+/// used, or it is due for renewal.
 pub fn load_or_create(dir: &Path, names: &Names) -> Result<Tls, TlsError> {
+    load_or_create_at(dir, names, SystemTime::now())
+}
+
+/// [`load_or_create`] as if the time were `now`.
+pub fn load_or_create_at(dir: &Path, names: &Names, now: SystemTime) -> Result<Tls, TlsError> {
     let (cert_path, key_path) = (dir.join(CERT_FILE), dir.join(KEY_FILE));
+    let mut origin = Origin::Created;
     if cert_path.exists() || key_path.exists() {
         match load_kept(&cert_path, &key_path, names) {
-            Ok(tls) => return Ok(tls),
+            Ok((tls, ends)) => match ends.filter(|&ends| due(ends, now)) {
+                None => return Ok(tls),
+                Some(ends) => origin = Origin::Renewed { ended: date(ends) },
+            },
             Err(err) => tracing::warn!("{err}; making a new self-signed certificate"),
         }
     }
-    let (cert, key) = create(names)?;
-    std::fs::create_dir_all(dir).map_err(|err| TlsError::Write {
+    let (cert, key) = create(names, now)?;
+    data_dir::create(dir).map_err(|err| TlsError::Write {
         path: dir.to_owned(),
         err,
     })?;
@@ -105,26 +132,99 @@ pub fn load_or_create(dir: &Path, names: &Names) -> Result<Tls, TlsError> {
         config,
         cert_path,
         fingerprint,
-        origin: Origin::Created,
+        origin,
     })
 }
 
-/// The kept pair, if both files are there and belong together.
-fn load_kept(cert_path: &Path, key_path: &Path, names: &Names) -> Result<Tls, TlsError> {
+/// The kept pair, if both files are there and belong together, and when it ends (`None`
+/// if that cannot be read: it is kept then).
+fn load_kept(
+    cert_path: &Path,
+    key_path: &Path,
+    names: &Names,
+) -> Result<(Tls, Option<SystemTime>), TlsError> {
     let (chain, key) = read_pair(cert_path, key_path)?;
+    keep_private(key_path);
     let fingerprint = fingerprint(&chain[0]);
     let missing = not_named(&chain[0], &names.ips);
+    let ends = not_after(&chain[0]);
     let config = server_config(chain, key).map_err(|err| TlsError::Unusable {
         cert: cert_path.to_owned(),
         key: key_path.to_owned(),
         err,
     })?;
-    Ok(Tls {
+    let tls = Tls {
         config,
         cert_path: cert_path.to_owned(),
         fingerprint,
         origin: Origin::Kept { missing },
-    })
+    };
+    Ok((tls, ends))
+}
+
+/// Whether a certificate that ends at `ends` is replaced at a start at `now`: it has ended
+/// or ends within [`RENEW_DAYS`], or it runs far longer than duet makes them (an earlier
+/// duet made them valid until the year 4096).
+fn due(ends: SystemTime, now: SystemTime) -> bool {
+    match ends.duration_since(now) {
+        Err(_) => true,
+        Ok(left) => left < DAY * RENEW_DAYS || left > DAY * (VALIDITY_DAYS + 1),
+    }
+}
+
+/// The last moment `cert` is valid, as rustls reads it; `None` if it cannot. Asked to check
+/// a certificate at a time past any certificate's end, rustls's verifier says when it ended:
+/// the validity dates are the first thing it checks.
+fn not_after(cert: &CertificateDer<'static>) -> Option<SystemTime> {
+    let mut roots = RootCertStore::empty();
+    roots.add(cert.clone()).ok()?;
+    let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+        .build()
+        .ok()?;
+    // 10000-01-01: X.509 dates stop at 9999.
+    let past_every_end = UnixTime::since_unix_epoch(Duration::from_secs(253_402_300_800));
+    let name = ServerName::IpAddress(Ipv4Addr::LOCALHOST.into());
+    match verifier.verify_server_cert(cert, &[], &name, &[], past_every_end) {
+        Err(rustls::Error::InvalidCertificate(CertificateError::ExpiredContext {
+            not_after,
+            ..
+        })) => Some(SystemTime::UNIX_EPOCH + Duration::from_secs(not_after.as_secs())),
+        _ => None,
+    }
+}
+
+/// `at` as a calendar date (UTC), for the start-up message.
+fn date(at: SystemTime) -> time::Date {
+    let secs = at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap_or(i64::MAX))
+        .map_or(time::Date::MAX, OffsetDateTime::date)
+}
+
+/// Makes the kept key readable by its owner only again, if an earlier write left it open
+/// to others (a temporary file left behind used to pass on its mode).
+fn keep_private(key_path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(meta) = std::fs::metadata(key_path) else {
+            return;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                "{} could be read by other users (mode {mode:o}); making it 600",
+                key_path.display()
+            );
+            let private = std::fs::Permissions::from_mode(0o600);
+            if let Err(err) = std::fs::set_permissions(key_path, private) {
+                tracing::warn!("cannot chmod 600 {}: {err}", key_path.display());
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = key_path;
 }
 
 /// Those of `ips` that `cert` is not valid for (all of them if it cannot be parsed).
@@ -138,8 +238,10 @@ pub fn not_named(cert: &CertificateDer<'_>, ips: &[IpAddr]) -> Vec<IpAddr> {
         .collect()
 }
 
-/// A new key pair (ECDSA P-256) and a certificate for `names` signed by it.
-fn create(names: &Names) -> Result<(rcgen::Certificate, KeyPair), rcgen::Error> {
+/// A new key pair (ECDSA P-256) and a certificate for `names` signed by it, valid from a
+/// day before `now` (a phone whose clock is a little behind still takes it) for
+/// [`VALIDITY_DAYS`].
+fn create(names: &Names, now: SystemTime) -> Result<(rcgen::Certificate, KeyPair), rcgen::Error> {
     let key = KeyPair::generate()?;
     let mut params = CertificateParams::default();
     let mut subject = DistinguishedName::new();
@@ -156,9 +258,9 @@ fn create(names: &Names) -> Result<(rcgen::Certificate, KeyPair), rcgen::Error> 
     }
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    // Validity stays rcgen's default, 1975 to 4096: the certificate is trusted by its
-    // fingerprint, not by a date, and a kept file must not start failing one day. Apple's
-    // 825-day limit applies to certificates issued after July 2019, so it does not bite.
+    let now = OffsetDateTime::from(now);
+    params.not_before = now - DAY;
+    params.not_after = params.not_before + DAY * VALIDITY_DAYS;
     let cert = params.self_signed(&key)?;
     Ok((cert, key))
 }
@@ -168,8 +270,16 @@ fn create(names: &Names) -> Result<(rcgen::Certificate, KeyPair), rcgen::Error> 
 fn write_file(path: &Path, contents: &[u8], secret: bool) -> Result<(), TlsError> {
     use std::io::Write;
     let tmp = path.with_extension("pem.tmp");
+    // A temporary file left by a crash would keep its own mode if opened again, and pass
+    // it on to the key: start from a new file (create_new also refuses a planted link).
+    match std::fs::remove_file(&tmp) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+            return Err(TlsError::Write { path: tmp, err });
+        }
+        _ => {}
+    }
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     if secret {
         use std::os::unix::fs::OpenOptionsExt;
@@ -333,5 +443,117 @@ mod tests {
         let tls = load_or_create(&nested, &names()).unwrap();
         assert_eq!(tls.origin, Origin::Created);
         assert!(nested.join(CERT_FILE).exists());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&nested).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700, "data directory mode {mode:o}");
+        }
+    }
+
+    fn days(n: u32) -> Duration {
+        DAY * n
+    }
+
+    #[test]
+    fn a_new_certificate_is_valid_for_about_a_year_from_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        load_or_create_at(dir.path(), &names(), now).unwrap();
+        let ends = not_after(&kept_cert(dir.path())).expect("its end date");
+        let left = ends.duration_since(now).unwrap();
+        assert!(
+            left > days(VALIDITY_DAYS - 2) && left <= days(VALIDITY_DAYS),
+            "valid for {} more days",
+            left.as_secs() / 86400
+        );
+        // What a browser checks: valid now, for the loopback address.
+        let cert = kept_cert(dir.path());
+        let mut roots = RootCertStore::empty();
+        roots.add(cert.clone()).unwrap();
+        let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .unwrap();
+        let name = ServerName::IpAddress(Ipv4Addr::LOCALHOST.into());
+        verifier
+            .verify_server_cert(&cert, &[], &name, &[], UnixTime::now())
+            .expect("valid now");
+    }
+
+    #[test]
+    fn a_certificate_is_renewed_at_a_start_near_or_past_its_end() {
+        let now = SystemTime::now();
+        for made_days_ago in [VALIDITY_DAYS - RENEW_DAYS + 2, VALIDITY_DAYS + 10] {
+            let dir = tempfile::tempdir().unwrap();
+            let then = now - days(made_days_ago);
+            let old = load_or_create_at(dir.path(), &names(), then).unwrap();
+            let ended = date(not_after(&kept_cert(dir.path())).unwrap());
+
+            let renewed = load_or_create_at(dir.path(), &names(), now).unwrap();
+            assert_eq!(renewed.origin, Origin::Renewed { ended }, "{made_days_ago}");
+            assert_ne!(renewed.fingerprint, old.fingerprint, "a new certificate");
+            assert_eq!(fingerprint(&kept_cert(dir.path())), renewed.fingerprint);
+
+            // And kept from then on.
+            let kept = load_or_create_at(dir.path(), &names(), now).unwrap();
+            assert_eq!(kept.origin, Origin::Kept { missing: vec![] });
+            assert_eq!(kept.fingerprint, renewed.fingerprint);
+        }
+    }
+
+    #[test]
+    fn a_certificate_with_time_left_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        let made = load_or_create_at(dir.path(), &names(), now - days(300)).unwrap();
+        let kept = load_or_create_at(dir.path(), &names(), now).unwrap();
+        assert_eq!(kept.origin, Origin::Kept { missing: vec![] });
+        assert_eq!(kept.fingerprint, made.fingerprint);
+    }
+
+    #[test]
+    fn a_certificate_made_to_last_until_4096_is_renewed() {
+        let dir = tempfile::tempdir().unwrap();
+        // What an earlier duet made: rcgen's default validity, 1975 to 4096.
+        let key = KeyPair::generate().unwrap();
+        let params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        std::fs::write(dir.path().join(CERT_FILE), cert.pem()).unwrap();
+        std::fs::write(dir.path().join(KEY_FILE), key.serialize_pem()).unwrap();
+        let tls = load_or_create(dir.path(), &names()).unwrap();
+        let ended = time::Date::from_calendar_date(4096, time::Month::January, 1).unwrap();
+        assert_eq!(tls.origin, Origin::Renewed { ended });
+        assert_ne!(tls.fingerprint, fingerprint(cert.der()));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_leftover_temporary_file_does_not_open_the_key() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().join(KEY_FILE).with_extension("pem.tmp");
+        std::fs::write(&tmp, b"left by a crash").unwrap();
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644)).unwrap();
+        load_or_create(dir.path(), &names()).unwrap();
+        let mode = std::fs::metadata(dir.path().join(KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "key mode {mode:o}");
+        assert!(!tmp.exists(), "the temporary file became the key");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_kept_key_readable_by_others_is_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let first = load_or_create(dir.path(), &names()).unwrap();
+        let key = dir.path().join(KEY_FILE);
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let kept = load_or_create(dir.path(), &names()).unwrap();
+        assert_eq!(kept.fingerprint, first.fingerprint);
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "key mode {mode:o}");
     }
 }

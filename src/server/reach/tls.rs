@@ -46,6 +46,9 @@ pub enum Origin {
     /// Made by an earlier start and kept in the data directory. `missing` are addresses
     /// of this machine it does not name, so browsers warn about the name too.
     Kept { missing: Vec<IpAddr> },
+    /// Made now in place of the kept one, which ended (or was about to) on `ended`: the
+    /// fingerprint changed, so browsers warn once more.
+    Renewed { ended: time::Date },
 }
 
 /// What the HTTPS server needs, and what it prints at start.
