@@ -72,6 +72,9 @@ pub struct Settings {
     pub tls_cert: Option<PathBuf>,
     /// The private key (PEM) of [`Settings::tls_cert`], e.g. `privkey.pem`.
     pub tls_key: Option<PathBuf>,
+    /// Allocations the clients at one address (an IPv6 client's /64) may hold at once on
+    /// the built-in TURN server, whatever names they use.
+    pub turn_max_allocations_per_address: usize,
 }
 
 impl Default for Settings {
@@ -100,6 +103,7 @@ impl Default for Settings {
             tls: false,
             tls_cert: None,
             tls_key: None,
+            turn_max_allocations_per_address: 20,
         }
     }
 }
@@ -237,6 +241,11 @@ impl Settings {
             (None, Some(_)) => return Err(SettingsError::HalfCertificate("tls_key")),
             _ => {}
         }
+        override_number(
+            &env,
+            "DUET_TURN_MAX_ALLOCATIONS_PER_ADDRESS",
+            &mut settings.turn_max_allocations_per_address,
+        )?;
         if let Some(json) = env("DUET_ICE_SERVERS") {
             settings.ice_servers =
                 serde_json::from_str(&json).map_err(|err| SettingsError::IceServers {
@@ -256,6 +265,10 @@ impl Settings {
             (
                 "turn_max_allocations_per_user",
                 settings.turn_max_allocations_per_user,
+            ),
+            (
+                "turn_max_allocations_per_address",
+                settings.turn_max_allocations_per_address,
             ),
         ] {
             if value == 0 {
@@ -546,5 +559,29 @@ mod tests {
         assert_eq!(relay.ice_transport_policy, IcePolicy::Relay);
         let err = load("send_queue = 0\n", &[]).unwrap_err().to_string();
         assert!(err.contains("send_queue"), "{err}");
+    }
+
+    #[test]
+    fn the_turn_cap_per_address_from_file_and_environment() {
+        let shipped = Settings::load_with(Path::new(SETTINGS_FILE), |_| None).unwrap();
+        assert_eq!(shipped.turn_max_allocations_per_address, 20);
+        let s = load("turn_max_allocations_per_address = 4\n", &[]).unwrap();
+        assert_eq!(s.turn_max_allocations_per_address, 4);
+        let s = load("", &[("DUET_TURN_MAX_ALLOCATIONS_PER_ADDRESS", "7")]).unwrap();
+        assert_eq!(s.turn_max_allocations_per_address, 7);
+        for (var, value) in [
+            ("DUET_TURN_MAX_ALLOCATIONS_PER_ADDRESS", "0"),
+            ("DUET_TURN_MAX_ALLOCATIONS_PER_ADDRESS", "many"),
+            (
+                "DUET_TURN_MAX_ALLOCATIONS_PER_ADDRESS",
+                "18446744073709551616",
+            ),
+        ] {
+            let err = load("", &[(var, value)]).unwrap_err().to_string();
+            assert!(
+                err.contains(var) || err.contains("turn_max_allocations_per_address"),
+                "{value}: {err}"
+            );
+        }
     }
 }
