@@ -90,6 +90,9 @@ pub struct Settings {
     /// HTTP connections one address (an IPv6 /64) may hold open at once; more are closed as
     /// they arrive. Signaling sockets count only until they are upgraded.
     pub max_connections_per_ip: usize,
+    /// Allocations the clients at one address (an IPv6 client's /64) may hold at once on
+    /// the built-in TURN server, whatever names they use.
+    pub turn_max_allocations_per_address: usize,
 }
 
 impl Default for Settings {
@@ -121,6 +124,7 @@ impl Default for Settings {
             header_timeout_secs: 10,
             idle_timeout_secs: 60,
             max_connections_per_ip: 64,
+            turn_max_allocations_per_address: 20,
         }
     }
 }
@@ -278,6 +282,8 @@ impl Settings {
             &env,
             "DUET_MAX_CONNECTIONS_PER_IP",
             &mut settings.max_connections_per_ip,
+            "DUET_TURN_MAX_ALLOCATIONS_PER_ADDRESS",
+            &mut settings.turn_max_allocations_per_address,
         )?;
         if let Some(json) = env("DUET_ICE_SERVERS") {
             settings.ice_servers =
@@ -302,6 +308,10 @@ impl Settings {
             ("header_timeout_secs", settings.header_timeout_secs as usize),
             ("idle_timeout_secs", settings.idle_timeout_secs as usize),
             ("max_connections_per_ip", settings.max_connections_per_ip),
+            (
+                "turn_max_allocations_per_address",
+                settings.turn_max_allocations_per_address,
+            ),
         ] {
             if value == 0 {
                 return Err(SettingsError::Zero(key));
@@ -698,5 +708,27 @@ mod tests {
             err.contains("send_queue") && err.contains(&MAX_SEND_QUEUE.to_string()),
             "{err}"
         );
+    }
+    fn the_turn_cap_per_address_from_file_and_environment() {
+        let shipped = Settings::load_with(Path::new(SETTINGS_FILE), |_| None).unwrap();
+        assert_eq!(shipped.turn_max_allocations_per_address, 20);
+        let s = load("turn_max_allocations_per_address = 4\n", &[]).unwrap();
+        assert_eq!(s.turn_max_allocations_per_address, 4);
+        let s = load("", &[("DUET_TURN_MAX_ALLOCATIONS_PER_ADDRESS", "7")]).unwrap();
+        assert_eq!(s.turn_max_allocations_per_address, 7);
+        for (var, value) in [
+            ("DUET_TURN_MAX_ALLOCATIONS_PER_ADDRESS", "0"),
+            ("DUET_TURN_MAX_ALLOCATIONS_PER_ADDRESS", "many"),
+            (
+                "DUET_TURN_MAX_ALLOCATIONS_PER_ADDRESS",
+                "18446744073709551616",
+            ),
+        ] {
+            let err = load("", &[(var, value)]).unwrap_err().to_string();
+            assert!(
+                err.contains(var) || err.contains("turn_max_allocations_per_address"),
+                "{value}: {err}"
+            );
+        }
     }
 }
