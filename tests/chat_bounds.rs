@@ -1,80 +1,19 @@
 //! Chat's bounds, end to end against the real router and its SQLite file: groups are
-//! capped in members and per person, and announcing one costs time linear in its members;
-//! no history page, catch-up or conversation list is one huge frame; what waits for a page
+//! capped in members and per person (chat_scale.rs times announcing one); no history page, catch-up or conversation list is one huge frame; what waits for a page
 //! expires and is capped per recipient; the database is private to its owner; and a row
 //! that no longer reads is left out rather than failing someone's whole history.
 
 mod common;
 
-use common::{Client, QUIET_MS, open_database, scratch_dir, start, start_stoppable, test_settings};
-use duet::protocol::{self, ChatMessage, Conversation, Delivery, ErrorCode, Message, UserName};
+use common::chat::{chat_page, create_group, expect_group, names, next_sized, roomy};
+use common::{Client, open_database, scratch_dir, start, start_stoppable};
+use duet::protocol::{ChatMessage, Conversation, Delivery, ErrorCode, Message, UserName};
 use duet::server::Settings;
 use duet::server::chat::frames::FRAME_BUDGET;
 use serde_json::json;
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
-use tokio_tungstenite::tungstenite::Message as Frame;
-
-/// Settings under which the tests' bursts are neither rate limited nor too big a frame.
-fn roomy() -> Settings {
-    Settings {
-        chat_rate_per_sec: 1_000_000,
-        chat_burst: 1_000_000,
-        send_queue: 256,
-        max_message_bytes: 256 * 1024,
-        ..test_settings()
-    }
-}
 
 fn with(other: &str) -> Conversation {
     Conversation::User(UserName::parse(other).unwrap())
-}
-
-fn names(prefix: &str, n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("{prefix}{i}")).collect()
-}
-
-/// The next frame that is not a presence change, and its length on the wire.
-async fn next_sized(client: &mut Client) -> (usize, Message) {
-    next_sized_within(client, common::WAIT).await
-}
-
-async fn next_sized_within(client: &mut Client, wait: Duration) -> (usize, Message) {
-    loop {
-        let text = match client.next_frame_within(wait).await {
-            Some(Frame::Text(text)) => text,
-            other => panic!("{}: expected a text frame, got {other:?}", client.name),
-        };
-        match protocol::decode(&text).expect("the server's frames decode") {
-            Message::Presence { full: false, .. } => continue,
-            msg => return (text.len(), msg),
-        }
-    }
-}
-
-/// Connects `name` as a chat page and syncs: returns the client and every frame of the
-/// answer after the presence list (the conversations first), with its length.
-async fn chat_page(addr: SocketAddr, name: &str) -> (Client, Vec<(usize, Message)>) {
-    let mut client = Client::connect(addr, name).await;
-    client.send_json(json!({"type": "sync"})).await;
-    let mut answer = Vec::new();
-    loop {
-        let (len, msg) = next_sized(&mut client).await;
-        match msg {
-            Message::Presence { full: true, .. } => {}
-            Message::Conversations { .. } => {
-                answer.push((len, msg));
-                break;
-            }
-            other => panic!("{name}: unexpected before the conversations: {other:?}"),
-        }
-    }
-    loop {
-        match tokio::time::timeout(Duration::from_millis(QUIET_MS), next_sized(&mut client)).await {
-            Ok(frame) => answer.push(frame),
-            Err(_) => return (client, answer),
-        }
-    }
 }
 
 /// The messages of the `chat` frames in a sync's answer, each frame checked against the
@@ -97,21 +36,11 @@ fn backlog(name: &str, answer: &[(usize, Message)]) -> Vec<ChatMessage> {
 async fn expect_error(client: &mut Client, code: ErrorCode) -> String {
     match next_sized(client).await.1 {
         Message::Error { code: got, msg, .. } if got == code => msg,
-        other => panic!("{}: expected error {code:?}, got {other:?}", client.name),
+        other => {
+            let other: String = format!("{other:?}").chars().take(300).collect();
+            panic!("{}: expected error {code:?}, got {other}…", client.name)
+        }
     }
-}
-
-async fn expect_group(client: &mut Client, name: &str) -> Vec<UserName> {
-    match next_sized(client).await.1 {
-        Message::Group { group, members, .. } if group.as_str() == name => members,
-        other => panic!("{}: expected group {name}, got {other:?}", client.name),
-    }
-}
-
-async fn create_group(client: &mut Client, group: &str, members: &[String]) {
-    client
-        .send_json(json!({"type": "group_create", "group": group, "members": members}))
-        .await;
 }
 
 async fn sent(client: &mut Client, id: &str, to: &Conversation, text: &str) -> ChatMessage {
@@ -243,64 +172,6 @@ async fn a_person_is_in_at_most_max_groups_per_user_groups() {
         count(&settings, "SELECT COUNT(*) FROM members WHERE user = 'bob'"),
         2
     );
-}
-
-/// How long creating a group of `size` takes until the page's next answer (the socket
-/// handles chat frames in order, so that is once every member has been told).
-async fn time_group(alice: &mut Client, group: &str, size: usize) -> Duration {
-    let mut members = names("m", size - 2);
-    members.push("bob".into());
-    let asked = Instant::now();
-    create_group(alice, group, &members).await;
-    let conversation = json!({"group": group});
-    alice
-        .send_json(json!({"type": "history", "conversation": conversation, "limit": 1}))
-        .await;
-    loop {
-        match next_sized_within(alice, Duration::from_secs(30)).await.1 {
-            Message::HistoryPage { .. } => return asked.elapsed(),
-            Message::Group { members, .. } => assert_eq!(members.len(), size),
-            other => panic!("alice: expected group and history_page, got {other:?}"),
-        }
-    }
-}
-
-#[tokio::test]
-async fn announcing_a_group_takes_time_linear_in_its_members() {
-    const BIG: usize = 4000;
-    let settings = Settings {
-        max_group_members: BIG,
-        ..roomy()
-    };
-    let addr = start(settings).await;
-    let (mut alice, _) = chat_page(addr, "alice").await;
-    let (mut bob, _) = chat_page(addr, "bob").await;
-    // Best of three at a quarter of the size and at the whole, interleaved: the machine's
-    // speed swings, a quadratic cost would make the ratio 16, a linear one at most 4.
-    let (mut small, mut big) = (Duration::MAX, Duration::MAX);
-    for round in 0..3 {
-        small = small.min(time_group(&mut alice, &format!("small {round}"), BIG / 4).await);
-        big = big.min(time_group(&mut alice, &format!("big {round}"), BIG).await);
-    }
-    let ratio = big.as_secs_f64() / small.as_secs_f64();
-    eprintln!(
-        "a group of {}: {small:?}; of {BIG}: {big:?}; ratio {ratio:.1}",
-        BIG / 4
-    );
-    assert!(
-        ratio < 8.0,
-        "4× the members took {ratio:.1}× the time ({small:?}, {big:?})"
-    );
-
-    // bob, online, was told of each group once, with every member.
-    for _ in 0..6 {
-        let (len, msg) = next_sized(&mut bob).await;
-        let Message::Group { members, .. } = msg else {
-            panic!("bob: expected group, got {msg:?}");
-        };
-        assert!(members.len() == BIG || members.len() == BIG / 4, "{len}");
-    }
-    bob.expect_silence(QUIET_MS).await;
 }
 
 #[tokio::test]
