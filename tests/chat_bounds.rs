@@ -1,7 +1,9 @@
 //! Chat's bounds, end to end against the real router and its SQLite file: groups are
-//! capped in members and per person (chat_scale.rs times announcing one); no history page, catch-up or conversation list is one huge frame; what waits for a page
-//! expires and is capped per recipient; the database is private to its owner; and a row
-//! that no longer reads is left out rather than failing someone's whole history.
+//! capped in members and per person (chat_scale.rs times announcing one); no history
+//! page, catch-up or conversation list is one huge frame; a confirmation is bounded; what
+//! waits for a page expires and is capped per recipient; the database is private to its
+//! owner; and a row that no longer reads is left out rather than failing someone's whole
+//! history.
 
 mod common;
 
@@ -451,4 +453,30 @@ async fn a_row_that_no_longer_reads_is_left_out_not_fatal() {
         .collect();
     let newest_first: Vec<i64> = good.iter().rev().copied().collect();
     assert_eq!(lines, newest_first, "bob's history: the readable messages");
+}
+
+#[tokio::test]
+async fn a_confirmation_of_more_ids_than_any_frame_holds_is_refused() {
+    let settings = roomy();
+    let addr = start(settings.clone()).await;
+    let (mut alice, _) = chat_page(addr, "alice").await;
+    let hi = sent(&mut alice, "hi", &with("bob"), "hi").await;
+    let (mut bob, _) = chat_page(addr, "bob").await;
+
+    // Unmetered, as a page must keep up with a busy group: each id is database work.
+    let mut ids: Vec<i64> = (1_000_000..1_005_000).collect();
+    ids.push(hi.id);
+    bob.send_json(json!({"type": "chat_received", "ids": ids}))
+        .await;
+    let why = expect_error(&mut bob, ErrorCode::BadMessage).await;
+    assert!(why.contains("1000"), "{why}");
+    let waiting = count(&settings, "SELECT COUNT(*) FROM pending WHERE user = 'bob'");
+    assert_eq!(waiting, 1, "nothing of the refused frame was confirmed");
+
+    bob.send_json(json!({"type": "chat_received", "ids": [hi.id]}))
+        .await;
+    match next_sized(&mut alice).await.1 {
+        Message::ChatDelivered { ids, .. } => assert_eq!(ids, vec![hi.id]),
+        other => panic!("alice: expected chat_delivered, got {other:?}"),
+    }
 }

@@ -40,6 +40,10 @@ const BACKLOG_LIMIT: u32 = 5000;
 const TRIM_EVERY: i64 = 60 * 60 * 1000;
 /// A history page when the page does not say.
 const DEFAULT_PAGE: u32 = 30;
+/// The most ids one `chat_received` confirms: ten times the most messages any frame
+/// holds (a catch-up batch, a history page). It is not rate limited, so this bounds the
+/// database work one frame of it causes.
+const MAX_RECEIVED: usize = 1000;
 
 /// Milliseconds since 1970, the time stamp of a stored message.
 pub fn now_millis() -> i64 {
@@ -321,6 +325,13 @@ impl Socket<'_> {
     }
 
     async fn received(&self, ids: Vec<i64>) {
+        if ids.len() > MAX_RECEIVED {
+            let why = format!(
+                "chat_received confirms at most {MAX_RECEIVED} messages at once; this one had {}",
+                ids.len()
+            );
+            return self.reply_error(ErrorCode::BadMessage, why, None).await;
+        }
         let me = self.me.clone();
         let done = self.store.call(move |c| db::received(c, &me, &ids)).await;
         let done = match done {
