@@ -221,6 +221,9 @@ pub enum ErrorCode {
     GroupExists,
     /// The server could not store or read chat; nothing was stored, try again.
     Storage,
+    /// Past one of the server's chat limits: members in a group (`max_group_members`),
+    /// groups one person is in (`max_groups_per_user`); nothing was stored.
+    TooMany,
     /// An error from a newer server that this build does not know.
     #[serde(other)]
     Other,

@@ -93,6 +93,16 @@ pub struct Settings {
     /// Allocations the clients at one address (an IPv6 client's /64) may hold at once on
     /// the built-in TURN server, whatever names they use.
     pub turn_max_allocations_per_address: usize,
+    /// The most members a chat group may have, its creator included.
+    pub max_group_members: usize,
+    /// The most chat groups one person may be a member of.
+    pub max_groups_per_user: usize,
+    /// Days a message waits for a recipient's page to confirm it; after that it is no
+    /// longer sent to that page (it stays in the history).
+    pub pending_days: u64,
+    /// The most messages waiting for one recipient's page; beyond it the oldest stop
+    /// waiting (they stay in the history).
+    pub max_pending_per_user: usize,
 }
 
 impl Default for Settings {
@@ -125,6 +135,10 @@ impl Default for Settings {
             idle_timeout_secs: 60,
             max_connections_per_ip: 64,
             turn_max_allocations_per_address: 20,
+            max_group_members: 100,
+            max_groups_per_user: 100,
+            pending_days: 30,
+            max_pending_per_user: 5000,
         }
     }
 }
@@ -282,8 +296,27 @@ impl Settings {
             &env,
             "DUET_MAX_CONNECTIONS_PER_IP",
             &mut settings.max_connections_per_ip,
+        )?;
+        override_number(
+            &env,
             "DUET_TURN_MAX_ALLOCATIONS_PER_ADDRESS",
             &mut settings.turn_max_allocations_per_address,
+        )?;
+        override_number(
+            &env,
+            "DUET_MAX_GROUP_MEMBERS",
+            &mut settings.max_group_members,
+        )?;
+        override_number(
+            &env,
+            "DUET_MAX_GROUPS_PER_USER",
+            &mut settings.max_groups_per_user,
+        )?;
+        override_number(&env, "DUET_PENDING_DAYS", &mut settings.pending_days)?;
+        override_number(
+            &env,
+            "DUET_MAX_PENDING_PER_USER",
+            &mut settings.max_pending_per_user,
         )?;
         if let Some(json) = env("DUET_ICE_SERVERS") {
             settings.ice_servers =
@@ -312,6 +345,10 @@ impl Settings {
                 "turn_max_allocations_per_address",
                 settings.turn_max_allocations_per_address,
             ),
+            ("max_group_members", settings.max_group_members),
+            ("max_groups_per_user", settings.max_groups_per_user),
+            ("pending_days", settings.pending_days as usize),
+            ("max_pending_per_user", settings.max_pending_per_user),
         ] {
             if value == 0 {
                 return Err(SettingsError::Zero(key));
@@ -470,6 +507,39 @@ mod tests {
             shipped.max_connections_per_ip,
             defaults.max_connections_per_ip
         );
+        assert_eq!(shipped.max_group_members, defaults.max_group_members);
+        assert_eq!(shipped.max_groups_per_user, defaults.max_groups_per_user);
+        assert_eq!(shipped.pending_days, defaults.pending_days);
+        assert_eq!(shipped.max_pending_per_user, defaults.max_pending_per_user);
+    }
+
+    #[test]
+    fn chat_limits_from_file_and_environment() {
+        let s = load("max_group_members = 8\npending_days = 7\n", &[]).unwrap();
+        assert_eq!((s.max_group_members, s.pending_days), (8, 7));
+        let s = load(
+            "max_group_members = 8\n",
+            &[
+                ("DUET_MAX_GROUP_MEMBERS", "9"),
+                ("DUET_MAX_GROUPS_PER_USER", "3"),
+                ("DUET_PENDING_DAYS", "2"),
+                ("DUET_MAX_PENDING_PER_USER", "50"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.max_group_members, 9);
+        assert_eq!(s.max_groups_per_user, 3);
+        assert_eq!(s.pending_days, 2);
+        assert_eq!(s.max_pending_per_user, 50);
+        for key in [
+            "max_group_members",
+            "max_groups_per_user",
+            "pending_days",
+            "max_pending_per_user",
+        ] {
+            let err = load(&format!("{key} = 0\n"), &[]).unwrap_err().to_string();
+            assert!(err.contains(key), "{err}");
+        }
     }
 
     #[test]

@@ -5,6 +5,8 @@
 // Each test crate (signaling, chat, soak) uses only part of this harness.
 #![allow(dead_code)]
 
+pub mod chat;
+
 use duet::protocol::{self, ACCEPT, ErrorCode, Message, Reason, Route, SYSTEM_USER};
 use duet::server::Settings;
 use futures::{FutureExt, SinkExt, StreamExt};

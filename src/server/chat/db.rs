@@ -2,6 +2,7 @@
 //! its transactions; every one checks that the user belongs to the conversation it touches,
 //! whatever the page sent.
 
+use super::pending;
 use super::store::StoreError;
 use crate::protocol::{
     ChatKind, ChatMessage, Conversation, ConversationSummary, Delivery, ErrorCode, GroupName,
@@ -11,6 +12,10 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 /// The most messages one history page holds.
 pub const MAX_PAGE: u32 = 100;
+
+/// The most conversations listed at a sync, the most recently active: the list is one
+/// frame (older ones still open by name, and come back to the list when active).
+pub const MAX_LISTED: u32 = 1000;
 
 /// A conversation as the database names it, the same for every member.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,9 +106,12 @@ impl Stored {
     }
 }
 
-/// The columns [`stored`] reads, from `messages m` joined with `conversations c`.
+/// The columns [`stored`] reads, from `messages m` joined with `conversations c`. A
+/// message is delivered once no recipient's page is waited for, unless the server gave up
+/// waiting for one (see `pending.rs`).
 const STORED_COLUMNS: &str = "m.id, c.kind, c.name, m.sender, m.client_id, m.kind, m.body, \
-     m.reason, m.created_at, NOT EXISTS (SELECT 1 FROM pending q WHERE q.message_id = m.id)";
+     m.reason, m.created_at, \
+     NOT m.abandoned AND NOT EXISTS (SELECT 1 FROM pending q WHERE q.message_id = m.id)";
 
 fn stored(row: &Row<'_>) -> rusqlite::Result<Stored> {
     let kind: String = row.get(1)?;
@@ -123,6 +131,21 @@ fn stored(row: &Row<'_>) -> rusqlite::Result<Stored> {
         at: row.get(8)?,
         delivered: row.get(9)?,
     })
+}
+
+/// [`stored`], or `None` for a row that no longer reads as a message (a name or a column
+/// that does not parse): it is logged and left out, so one bad row does not hide the rest
+/// of someone's history. Only the row's contents are read here; the database's own
+/// failures still end the query.
+fn readable(row: &Row<'_>) -> rusqlite::Result<Option<Stored>> {
+    match stored(row) {
+        Ok(line) => Ok(Some(line)),
+        Err(err) => {
+            let id = row.get::<_, i64>(0).ok();
+            tracing::warn!(message = ?id, "leaving out a chat message that cannot be read: {err}");
+            Ok(None)
+        }
+    }
 }
 
 /// A snake_case enum as the database stores it (the same words as the wire).
@@ -212,7 +235,8 @@ pub struct Sent {
 }
 
 /// Stores `text` from `sender` in `conversation` under the sender's `client_id`, unless that
-/// id is already stored, and marks it pending for every other member.
+/// id is already stored, and marks it pending for every other member, of whom none then
+/// waits for more than `max_pending` messages.
 pub fn send(
     conn: &Connection,
     sender: &UserName,
@@ -220,6 +244,7 @@ pub fn send(
     client_id: &str,
     text: &str,
     now: i64,
+    max_pending: usize,
 ) -> Result<Sent, StoreError> {
     let earlier: Option<i64> = conn
         .query_row(
@@ -246,6 +271,7 @@ pub fn send(
     )?;
     let message_id = conn.last_insert_rowid();
     let recipients = add_pending(conn, id, message_id, Some(sender))?;
+    pending::cap_members(conn, id, max_pending)?;
     Ok(Sent {
         message: load(conn, message_id)?,
         recipients,
@@ -314,7 +340,7 @@ pub fn received(
     let mut done = Vec::new();
     let mut delete = conn.prepare("DELETE FROM pending WHERE user = ?1 AND message_id = ?2")?;
     let mut left = conn.prepare(
-        "SELECT m.sender FROM messages m WHERE m.id = ?1 \
+        "SELECT m.sender FROM messages m WHERE m.id = ?1 AND NOT m.abandoned \
          AND NOT EXISTS (SELECT 1 FROM pending WHERE message_id = ?1)",
     )?;
     for &id in ids {
@@ -329,19 +355,29 @@ pub fn received(
     Ok(done)
 }
 
-/// Every message `user`'s page has not confirmed, oldest first, at most `limit`.
+/// The messages `user`'s page has not confirmed after message `after`, oldest first, at
+/// most `limit`; and, if there may be more, the id to go on after.
 pub fn undelivered(
     conn: &Connection,
     user: &UserName,
+    after: i64,
     limit: u32,
-) -> Result<Vec<Stored>, StoreError> {
+) -> Result<(Vec<Stored>, Option<i64>), StoreError> {
     let sql = format!(
         "SELECT {STORED_COLUMNS} FROM pending p JOIN messages m ON m.id = p.message_id \
-         JOIN conversations c ON c.id = m.conversation_id WHERE p.user = ?1 ORDER BY m.id LIMIT ?2"
+         JOIN conversations c ON c.id = m.conversation_id WHERE p.user = ?1 AND p.message_id > ?2 \
+         ORDER BY p.message_id LIMIT ?3"
     );
     let mut q = conn.prepare(&sql)?;
-    let rows = q.query_map(params![user.as_str(), limit], stored)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut rows = q.query(params![user.as_str(), after, limit])?;
+    let (mut lines, mut read, mut last) = (Vec::new(), 0, after);
+    while let Some(row) = rows.next()? {
+        read += 1;
+        last = row.get(0)?;
+        lines.extend(readable(row)?);
+    }
+    let next = (read >= limit as usize).then_some(last);
+    Ok((lines, next))
 }
 
 /// Up to `limit` messages of `conversation` older than `before`, newest first, and whether
@@ -363,14 +399,14 @@ pub fn history(
          WHERE m.conversation_id = ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3"
     );
     let mut q = conn.prepare(&sql)?;
-    let rows = q.query_map(params![id, before.unwrap_or(i64::MAX), limit + 1], stored)?;
-    let mut page: Vec<Stored> = rows.collect::<Result<_, _>>()?;
+    let rows = q.query_map(params![id, before.unwrap_or(i64::MAX), limit + 1], readable)?;
+    let mut page: Vec<Option<Stored>> = rows.collect::<Result<_, _>>()?;
     let more = page.len() > limit as usize;
     page.truncate(limit as usize);
-    Ok((page, more))
+    Ok((page.into_iter().flatten().collect(), more))
 }
 
-/// `user`'s conversations, the most recently active first.
+/// `user`'s conversations, the most recently active first, at most [`MAX_LISTED`].
 pub fn conversations(
     conn: &Connection,
     user: &UserName,
@@ -381,21 +417,32 @@ pub fn conversations(
               AND m.id > mb.last_read AND m.sender != ?1), \
            (SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = c.id) AS last_id \
          FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
-         WHERE mb.user = ?1 ORDER BY last_id DESC NULLS LAST, c.id DESC",
+         WHERE mb.user = ?1 ORDER BY last_id DESC NULLS LAST, c.id DESC LIMIT ?2",
     )?;
-    let rows = q.query_map([user.as_str()], |r| {
+    let rows = q.query_map(params![user.as_str(), MAX_LISTED], |r| {
+        let id: i64 = r.get(0)?;
         let kind: String = r.get(1)?;
         let name: String = r.get(2)?;
-        Ok((
-            r.get::<_, i64>(0)?,
-            ConvKey::from_row(&kind, &name)?,
+        let Ok(key) = ConvKey::from_row(&kind, &name) else {
+            // As with messages: one bad row is left out, not the whole list.
+            tracing::warn!(
+                conversation = id,
+                "leaving out a conversation that cannot be read"
+            );
+            return Ok(None);
+        };
+        Ok(Some((
+            id,
+            key,
             r.get::<_, u32>(3)?,
             r.get::<_, Option<i64>>(4)?,
-        ))
+        )))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, key, unread, last_id) = row?;
+        let Some((id, key, unread, last_id)) = row? else {
+            continue;
+        };
         let members = match key {
             ConvKey::Group(_) => members_of(conn, id)?,
             ConvKey::Direct(..) => Vec::new(),
@@ -433,14 +480,45 @@ pub fn mark_read(
     Ok(())
 }
 
-/// Creates `group` with `creator` and `members`; returns every member.
+/// The limits on groups (from the settings).
+#[derive(Clone, Copy, Debug)]
+pub struct GroupCaps {
+    /// Members of one group, its creator included.
+    pub members: usize,
+    /// Groups one person is in.
+    pub groups_per_user: usize,
+}
+
+impl GroupCaps {
+    /// The refusal of a group that would have `size` members, if that is too many.
+    pub fn check_size(&self, size: usize) -> Result<(), StoreError> {
+        if size <= self.members {
+            return Ok(());
+        }
+        Err(StoreError::refused(
+            ErrorCode::TooMany,
+            format!(
+                "a group has at most {} members, its creator included; this one would have {size}",
+                self.members
+            ),
+        ))
+    }
+}
+
+/// Creates `group` with `creator` and `members`; returns every member. Refused, with
+/// nothing stored, past either of `caps`.
 pub fn group_create(
     conn: &Connection,
     creator: &UserName,
     group: &GroupName,
     members: &[UserName],
     now: i64,
+    caps: GroupCaps,
 ) -> Result<Vec<UserName>, StoreError> {
+    let mut everyone: Vec<&UserName> = std::iter::once(creator).chain(members).collect();
+    everyone.sort_unstable();
+    everyone.dedup();
+    caps.check_size(everyone.len())?;
     let inserted = conn.execute(
         "INSERT INTO conversations (kind, name, created_by, created_at) VALUES ('group', ?1, ?2, ?3) \
          ON CONFLICT (kind, name) DO NOTHING",
@@ -452,22 +530,76 @@ pub fn group_create(
             format!("a group named {group:?} already exists: pick another name"),
         ));
     }
+    check_groups_per_user(conn, &everyone, caps)?;
     let id = conn.last_insert_rowid();
-    add_members(conn, id, std::iter::once(creator).chain(members))?;
+    add_members(conn, id, everyone.into_iter())?;
     members_of(conn, id)
 }
 
-/// Adds `members` to `group`, which `user` must belong to; returns every member.
+/// Adds `members` to `group`, which `user` must belong to; returns every member. Refused,
+/// with nothing stored, past either of `caps`.
 pub fn group_add(
     conn: &Connection,
     user: &UserName,
     group: &GroupName,
     members: &[UserName],
+    caps: GroupCaps,
 ) -> Result<Vec<UserName>, StoreError> {
     let key = ConvKey::Group(group.clone());
     let id = conversation_id(conn, user, &key, false, 0)?.ok_or_else(|| not_member(&key))?;
-    add_members(conn, id, members.iter())?;
+    let mut already = conn.prepare(
+        "SELECT EXISTS (SELECT 1 FROM members WHERE conversation_id = ?1 AND user = ?2)",
+    )?;
+    let mut new: Vec<&UserName> = Vec::new();
+    for member in members {
+        if !already.query_row(params![id, member.as_str()], |r| r.get::<_, bool>(0))? {
+            new.push(member);
+        }
+    }
+    new.sort_unstable();
+    new.dedup();
+    let size: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM members WHERE conversation_id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    caps.check_size(size as usize + new.len())?;
+    check_groups_per_user(conn, &new, caps)?;
+    add_members(conn, id, new.into_iter())?;
     members_of(conn, id)
+}
+
+/// Refuses if any of `people` is already in as many groups as one person may be.
+fn check_groups_per_user(
+    conn: &Connection,
+    people: &[&UserName],
+    caps: GroupCaps,
+) -> Result<(), StoreError> {
+    let mut groups = conn.prepare(
+        "SELECT COUNT(*) FROM members mb JOIN conversations c ON c.id = mb.conversation_id \
+         WHERE mb.user = ?1 AND c.kind = 'group'",
+    )?;
+    let mut full = Vec::new();
+    for person in people {
+        let n: i64 = groups.query_row([person.as_str()], |r| r.get(0))?;
+        if n as usize >= caps.groups_per_user {
+            full.push(person.as_str());
+        }
+    }
+    let Some(first) = full.first() else {
+        return Ok(());
+    };
+    let who = match full.len() {
+        1 => format!("{first} is"),
+        n => format!("{first} and {} others are", n - 1),
+    };
+    Err(StoreError::refused(
+        ErrorCode::TooMany,
+        format!(
+            "{who} already in {} groups, the most one person can be in",
+            caps.groups_per_user
+        ),
+    ))
 }
 
 fn add_members<'a>(

@@ -7,27 +7,43 @@
 //! (re)connects gets everything still pending, so a message survives a closed page, a
 //! dropped socket and a server restart. Pages tell messages apart by their server id, so
 //! the same message arriving twice (live and again in the backlog) shows once.
+//!
+//! The work one frame can cause is bounded: groups by `max_group_members` and
+//! `max_groups_per_user`, what waits for a page by `pending.rs`, and every frame built
+//! here by `frames.rs`.
 
 pub mod db;
+pub mod frames;
+pub mod pending;
 pub mod store;
 
 use super::queue::Outgoing;
 use super::settings::{SILENT_BEATS, Settings};
 use crate::protocol::{
-    Conversation, ErrorCode, Message, Route, SYSTEM_USER, UserName, chat::valid_client_id,
+    ChatMessage, Conversation, ErrorCode, GroupName, Message, Route, SYSTEM_USER, UserName,
+    chat::valid_client_id,
 };
-use db::Stored;
+use db::{GroupCaps, Stored};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::collections::BTreeSet;
 use std::num::NonZeroU32;
 use store::{Store, StoreError};
 use tokio::sync::mpsc;
 
-/// Messages per `chat` frame when a page catches up.
-const BACKLOG_CHUNK: usize = 100;
+/// Messages read from the database at a time when a page catches up; each batch goes out
+/// in as many `chat` frames as its bytes need.
+const BACKLOG_CHUNK: u32 = 100;
 /// Messages per catch-up; a page that confirms them gets the next ones at its next sync.
 const BACKLOG_LIMIT: u32 = 5000;
+/// How often pending messages are trimmed (`pending.rs`), in milliseconds: at the first
+/// sync after the server starts, then at the first one an hour after the last.
+const TRIM_EVERY: i64 = 60 * 60 * 1000;
 /// A history page when the page does not say.
 const DEFAULT_PAGE: u32 = 30;
+/// The most ids one `chat_received` confirms: ten times the most messages any frame
+/// holds (a catch-up batch, a history page). It is not rate limited, so this bounds the
+/// database work one frame of it causes.
+const MAX_RECEIVED: usize = 1000;
 
 /// Milliseconds since 1970, the time stamp of a stored message.
 pub fn now_millis() -> i64 {
@@ -71,6 +87,9 @@ pub trait Online: Sync {
     fn sync(&self, name: &UserName);
     /// Queues a chat frame for `to` if their page shows chat.
     fn push(&self, to: &UserName, msg: &Message);
+    /// Queues one chat frame, the same for all, for each of `to` whose page shows chat:
+    /// it is built once, however many get it.
+    fn push_all(&self, to: &[UserName], msg: &Message);
     /// Disconnects `name`'s socket: its page stopped reading.
     fn kick(&self, name: &UserName);
 }
@@ -139,19 +158,25 @@ impl Socket<'_> {
                 ..
             } => self.history(conversation, before, limit).await,
             Message::GroupCreate { group, members, .. } => {
-                let (me, name) = (self.me.clone(), group.clone());
+                let Some(members) = self.within_cap(members, true).await else {
+                    return;
+                };
+                let (me, name, caps) = (self.me.clone(), group.clone(), self.group_caps());
                 let now = now_millis();
                 let made = self
                     .store
-                    .call(move |c| db::group_create(c, &me, &name, &members, now))
+                    .call(move |c| db::group_create(c, &me, &name, &members, now, caps))
                     .await;
                 self.announce_group(group, made).await;
             }
             Message::GroupAdd { group, members, .. } => {
-                let (me, name) = (self.me.clone(), group.clone());
+                let Some(members) = self.within_cap(members, false).await else {
+                    return;
+                };
+                let (me, name, caps) = (self.me.clone(), group.clone(), self.group_caps());
                 let grown = self
                     .store
-                    .call(move |c| db::group_add(c, &me, &name, &members))
+                    .call(move |c| db::group_add(c, &me, &name, &members, caps))
                     .await;
                 self.announce_group(group, grown).await;
             }
@@ -163,26 +188,86 @@ impl Socket<'_> {
     /// The page shows chat: presence, its conversations, then everything still pending.
     async fn sync(&self) {
         self.online.sync(self.me);
+        self.trim_if_due().await;
         let me = self.me.clone();
-        let listed = self
-            .store
-            .call(move |c| {
-                let conversations = db::conversations(c, &me)?;
-                let pending = db::undelivered(c, &me, BACKLOG_LIMIT)?;
-                Ok((conversations, pending))
-            })
-            .await;
-        let (conversations, pending) = match listed {
+        let listed = self.store.call(move |c| db::conversations(c, &me)).await;
+        let conversations = match listed {
             Ok(listed) => listed,
             Err(err) => return self.store_failed(err, None).await,
         };
+        let (conversations, apart) = frames::conversations(conversations);
         self.reply(Message::Conversations {
             route: Route::new(SYSTEM_USER, self.me.as_str()),
             conversations,
         })
         .await;
-        for chunk in pending.chunks(BACKLOG_CHUNK) {
-            self.reply(new_messages(self.me, chunk)).await;
+        for (group, members) in apart {
+            self.reply(Message::Group {
+                route: Route::new(SYSTEM_USER, self.me.as_str()),
+                group,
+                members,
+            })
+            .await;
+        }
+        self.catch_up().await;
+    }
+
+    /// Sends this page what is pending for it, oldest first, a batch at a time from the
+    /// database, in frames of at most [`frames::FRAME_BUDGET`].
+    async fn catch_up(&self) {
+        let (mut after, mut read) = (0, 0);
+        while read < BACKLOG_LIMIT {
+            let me = self.me.clone();
+            let limit = BACKLOG_CHUNK.min(BACKLOG_LIMIT - read);
+            let batch = self
+                .store
+                .call(move |c| db::undelivered(c, &me, after, limit))
+                .await;
+            let (lines, next) = match batch {
+                Ok(batch) => batch,
+                Err(err) => return self.store_failed(err, None).await,
+            };
+            let mut messages: Vec<ChatMessage> =
+                lines.iter().map(|line| line.to_wire(self.me)).collect();
+            while !messages.is_empty() {
+                let frame: Vec<ChatMessage> =
+                    messages.drain(..frames::fitting(&messages)).collect();
+                self.reply(Message::Chat {
+                    route: Route::new(SYSTEM_USER, self.me.as_str()),
+                    messages: frame,
+                })
+                .await;
+            }
+            match next {
+                Some(id) => (after, read) = (id, read + limit),
+                None => break,
+            }
+        }
+    }
+
+    /// Trims what waits for pages (`pending.rs`) if it is time to. Growth comes only from
+    /// pages, so trimming as pages come keeps up with it.
+    async fn trim_if_due(&self) {
+        let now = now_millis();
+        if !self.store.cleanup_due(now, TRIM_EVERY) {
+            return;
+        }
+        let days = i64::try_from(self.settings.pending_days).unwrap_or(i64::MAX);
+        let cutoff = now.saturating_sub(days.saturating_mul(24 * 60 * 60 * 1000));
+        let cap = self.settings.max_pending_per_user;
+        match self
+            .store
+            .call(move |c| pending::trim(c, cutoff, cap))
+            .await
+        {
+            Ok(trimmed) if trimmed == Default::default() => {}
+            Ok(trimmed) => tracing::info!(
+                expired = trimmed.expired,
+                over_cap = trimmed.over_cap,
+                "stopped waiting for pages to confirm old chat messages"
+            ),
+            // The page's sync goes on; the next one tries again within the hour.
+            Err(err) => tracing::error!("trimming pending chat messages failed: {err}"),
         }
     }
 
@@ -218,9 +303,10 @@ impl Socket<'_> {
         let me = self.me.clone();
         let client_id = id.clone();
         let now = now_millis();
+        let max_pending = self.settings.max_pending_per_user;
         let sent = self
             .store
-            .call(move |c| db::send(c, &me, &conversation, &client_id, &text, now))
+            .call(move |c| db::send(c, &me, &conversation, &client_id, &text, now, max_pending))
             .await;
         let sent = match sent {
             Ok(sent) => sent,
@@ -239,6 +325,13 @@ impl Socket<'_> {
     }
 
     async fn received(&self, ids: Vec<i64>) {
+        if ids.len() > MAX_RECEIVED {
+            let why = format!(
+                "chat_received confirms at most {MAX_RECEIVED} messages at once; this one had {}",
+                ids.len()
+            );
+            return self.reply_error(ErrorCode::BadMessage, why, None).await;
+        }
         let me = self.me.clone();
         let done = self.store.call(move |c| db::received(c, &me, &ids)).await;
         let done = match done {
@@ -268,7 +361,12 @@ impl Socket<'_> {
             .await;
         match page {
             Ok((lines, more)) => {
-                let messages = lines.iter().map(|line| line.to_wire(self.me)).collect();
+                let mut messages: Vec<ChatMessage> =
+                    lines.iter().map(|line| line.to_wire(self.me)).collect();
+                // A page too big for one frame is cut short; the page asks for the rest.
+                let fit = frames::fitting(&messages);
+                let more = more || fit < messages.len();
+                messages.truncate(fit);
                 self.reply(Message::HistoryPage {
                     route: Route::new(SYSTEM_USER, self.me.as_str()),
                     conversation,
@@ -281,24 +379,49 @@ impl Socket<'_> {
         }
     }
 
-    /// Tells every member of `group` who its members are now.
-    async fn announce_group(
-        &self,
-        group: crate::protocol::GroupName,
-        members: Result<Vec<UserName>, StoreError>,
-    ) {
+    fn group_caps(&self) -> GroupCaps {
+        GroupCaps {
+            members: self.settings.max_group_members,
+            groups_per_user: self.settings.max_groups_per_user,
+        }
+    }
+
+    /// `members` without repeats; or `None`, the page told, if they alone are more than a
+    /// group may hold, since after a create or an add every one of them is a member (and,
+    /// `creating`, this page's user too). The database checks the rest; this refuses a
+    /// crowd before any database work.
+    async fn within_cap(&self, members: Vec<UserName>, creating: bool) -> Option<Vec<UserName>> {
+        let distinct: BTreeSet<UserName> = members
+            .into_iter()
+            .filter(|member| !creating || member != self.me)
+            .collect();
+        match self
+            .group_caps()
+            .check_size(distinct.len() + usize::from(creating))
+        {
+            Ok(()) => Some(distinct.into_iter().collect()),
+            Err(err) => {
+                self.store_failed(err, None).await;
+                None
+            }
+        }
+    }
+
+    /// Tells every member of `group` who its members are now: one frame for all of them.
+    async fn announce_group(&self, group: GroupName, members: Result<Vec<UserName>, StoreError>) {
         let members = match members {
             Ok(members) => members,
             Err(err) => return self.store_failed(err, None).await,
         };
-        for member in &members {
-            let msg = Message::Group {
-                route: Route::new(SYSTEM_USER, member.as_str()),
-                group: group.clone(),
-                members: members.clone(),
-            };
-            self.online.push(member, &msg);
-        }
+        let msg = Message::Group {
+            route: Route {
+                from_user: Some(SYSTEM_USER.to_owned()),
+                to_user: None,
+            },
+            group,
+            members: members.clone(),
+        };
+        self.online.push_all(&members, &msg);
     }
 
     /// Answers a store failure: a refusal in its own words, anything else as `storage`

@@ -5,16 +5,24 @@
 //! [`MAX_BATCH`]), runs each in a savepoint of one transaction, commits once, and only then
 //! answers them: an answer always means committed (`synchronous = FULL`), and a hundred
 //! sockets sending at once cost one disk flush, not a hundred.
+//!
+//! The file holds everyone's conversations: it is created readable by its owner only
+//! (SQLite gives its `-wal` and `-shm` files the same mode), in a data directory likewise
+//! private if this creates it.
 
 use crate::protocol::ErrorCode;
 use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 use std::path::Path;
-use std::sync::mpsc as std_mpsc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, mpsc as std_mpsc};
 use tokio::sync::oneshot;
 
 /// Versioned schema changes, in order. Never edit a shipped one: add the next.
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../../../migrations/0001_chat.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("../../../migrations/0001_chat.sql")),
+    M::up(include_str!("../../../migrations/0002_pending_limits.sql")),
+];
 
 /// The most jobs committed together.
 const MAX_BATCH: usize = 256;
@@ -31,6 +39,8 @@ pub enum StoreError {
     Migrate(#[from] rusqlite_migration::Error),
     #[error("creating the data directory {path}: {err}")]
     DataDir { path: String, err: std::io::Error },
+    #[error("making the database {path} private: {err}")]
+    Private { path: String, err: std::io::Error },
     /// The batch this job was in could not be committed; nothing of it was stored.
     #[error("committing: {0}")]
     Commit(String),
@@ -56,17 +66,23 @@ type Job = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
 #[derive(Clone)]
 pub struct Store {
     jobs: std_mpsc::Sender<Job>,
+    /// When the last periodic clean-up was claimed (milliseconds since 1970; 0: never).
+    cleaned_at: Arc<AtomicI64>,
 }
 
 impl Store {
     /// Opens (creating if needed) the database at `path`, migrates it, and starts its thread.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|err| StoreError::DataDir {
+            private_dir(dir).map_err(|err| StoreError::DataDir {
                 path: dir.display().to_string(),
                 err,
             })?;
         }
+        private_file(path).map_err(|err| StoreError::Private {
+            path: path.display().to_string(),
+            err,
+        })?;
         let conn = Connection::open(path)?;
         // WAL: readers never wait for the writer; FULL: a commit is on disk when it returns.
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -87,7 +103,21 @@ impl Store {
             .name("duet-store".into())
             .spawn(move || serve(conn, queue))
             .map_err(|err| StoreError::Commit(format!("starting the database thread: {err}")))?;
-        Ok(Self { jobs })
+        Ok(Self {
+            jobs,
+            cleaned_at: Arc::default(),
+        })
+    }
+
+    /// Whether a periodic clean-up is due at `now`, `every` milliseconds after the last
+    /// (or the first since the store opened); if so, the caller has claimed it.
+    pub fn cleanup_due(&self, now: i64, every: i64) -> bool {
+        let last = self.cleaned_at.load(Ordering::Relaxed);
+        now.saturating_sub(last) >= every
+            && self
+                .cleaned_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     /// Runs `work` in the database thread, inside a transaction, and returns its result
@@ -112,6 +142,61 @@ impl Store {
             .await
             .unwrap_or_else(|_| Err(StoreError::Commit("the batch failed".into())))
     }
+}
+
+/// Creates `dir` (and any parent missing) readable by its owner only. One that exists
+/// is left as it is: its mode is the operator's.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates the database file empty, readable and writable by its owner only, before
+/// SQLite opens it (SQLite would make it readable by everyone); SQLite then gives its
+/// `-wal` and `-shm` files the same mode. Existing files readable by others (made by an
+/// older duet, or left by a crash) are narrowed to the owner too.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+        match created {
+            Ok(_) => return Ok(()),
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(err) => return Err(err),
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            narrow(Path::new(&file))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Makes `file`, if it exists, readable and writable by its owner only.
+#[cfg(unix)]
+fn narrow(file: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = match std::fs::metadata(file) {
+        Ok(meta) => meta.permissions().mode(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(err),
+    };
+    if mode & 0o077 != 0 {
+        tracing::info!(file = %file.display(), "making a chat database file readable by its owner only");
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
 }
 
 /// The database thread: batches of jobs, one transaction each, until every handle is gone.

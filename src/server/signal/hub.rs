@@ -365,6 +365,18 @@ impl Online for Hub {
             deliver(&inner, to, msg);
         }
     }
+
+    /// Queues one chat frame for each of `to` whose page shows chat, the same bytes for
+    /// all, as [`announce`] does; built before the lock is taken.
+    fn push_all(&self, to: &[UserName], msg: &Message) {
+        let text: Utf8Bytes = msg.to_json().into();
+        let inner = self.lock();
+        for name in to {
+            if let Some(peer) = inner.peers.get(name).filter(|peer| peer.synced) {
+                queue(peer, name, text.clone());
+            }
+        }
+    }
 }
 
 /// Tells every chat page that `name` is now `state`.
