@@ -779,6 +779,8 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
     fn the_turn_cap_per_address_from_file_and_environment() {
         let shipped = Settings::load_with(Path::new(SETTINGS_FILE), |_| None).unwrap();
         assert_eq!(shipped.turn_max_allocations_per_address, 20);
