@@ -12,11 +12,14 @@ use crate::server::settings::Settings;
 use crate::server::signal::{hub::Hub, socket::handle_socket};
 use crate::text;
 use axum::Router;
-use axum::extract::{FromRef, FromRequestParts, Path, Request, State, WebSocketUpgrade};
+use axum::extract::{
+    ConnectInfo, FromRef, FromRequestParts, Path, Request, State, WebSocketUpgrade,
+};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use leptos::prelude::*;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// The route that serves both the call page and the socket.
@@ -111,13 +114,19 @@ async fn webrtc(
             .find_map(|pair| pair.strip_prefix("resume="))
             .map(str::to_owned)
     });
+    // The client's address, whose allowance its frames count against besides its name's;
+    // there when the server is served with connect info (as `serve` does).
+    let address = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip());
     let hub = state.hub.clone();
     let limit = hub.settings().max_message_bytes;
     upgrade
         .read_buffer_size(READ_BUFFER)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| handle_socket(socket, hub, name, resume))
+        .on_upgrade(move |socket| handle_socket(socket, hub, name, resume, address))
 }
 
 /// `/`, the home page.

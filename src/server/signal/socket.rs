@@ -2,19 +2,20 @@
 //! and sign them out however the socket ends.
 
 use super::hub::{Ending, Hub};
+use super::meter::{self, Class};
 use super::relay::RelayFrame;
 use crate::protocol::{self, ErrorCode, Message, Route, SYSTEM_USER, UserName, close};
-use crate::server::chat::{self, Limiter};
-use crate::server::queue::Outgoing;
+use crate::server::chat;
+use crate::server::queue::{self, Outgoing};
 use crate::server::reach::ice;
 use crate::server::settings::SILENT_BEATS;
 use crate::text::NAME_IN_USE;
 use axum::extract::ws::{CloseFrame, Message as Frame, Utf8Bytes, WebSocket};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
 /// How long a closing socket gets to flush its last frames.
@@ -22,12 +23,14 @@ const FLUSH: Duration = Duration::from_secs(2);
 
 /// Runs one user's socket until it closes, then signs the user out (or, if it was lost
 /// mid-call, lets the hub keep them for the grace period). `resume` is the secret from
-/// an earlier `welcome`, when the page is coming back.
+/// an earlier `welcome`, when the page is coming back; `address` is the client's, if the
+/// server knows it, whose allowance its frames count against too.
 pub async fn handle_socket(
     socket: WebSocket,
     hub: Arc<Hub>,
     name: UserName,
     resume: Option<String>,
+    address: Option<IpAddr>,
 ) {
     let (mut sink, stream) = socket.split();
     let session = match hub.join(&name, resume.as_deref()) {
@@ -45,33 +48,36 @@ pub async fn handle_socket(
     tracing::debug!(user = %name, "signed in");
     let mut send = tokio::spawn(send_task(sink, session.queue));
     let mut send_ended = false;
+    let closer = session.closer;
+    let address = address.map(meter::address_key);
     let ending = tokio::select! {
         // Fixed order: no random draw each time a frame wakes this task.
         biased;
-        ending = receive_loop(stream, &hub, &name, session.closer) => ending,
+        ending = receive_loop(stream, &hub, &name, address, &closer) => ending,
         _ = &mut send => {
             send_ended = true;
             Ending::Lost
         }
-        _ = session.kick.notified() => {
-            // Its reader is stuck (the send task may be blocked on a full TCP buffer), or
-            // the same page is back on a new socket.
+        _ = closer.kicked() => {
+            // Its queue has no room (the send task may be blocked on a full TCP buffer),
+            // or the same page is back on a new socket.
             send.abort();
             Ending::Closed
         }
     };
     hub.leave(&name, session.id, ending);
     tracing::debug!(user = %name, "signed out");
-    // `leave` dropped the hub's sender, so the send task ends once it has flushed. A
-    // finished JoinHandle must not be awaited again: that panics.
+    // `leave` dropped the hub's sender, and this is the last, so the send task ends once
+    // it has flushed. A finished JoinHandle must not be awaited again: that panics.
+    drop(closer);
     if !send_ended && tokio::time::timeout(FLUSH, &mut send).await.is_err() {
         send.abort();
     }
 }
 
 /// Writes queued frames to the socket until the queue ends or a `Close` is queued.
-async fn send_task(mut sink: SplitSink<WebSocket, Frame>, mut queue: mpsc::Receiver<Outgoing>) {
-    while let Some(out) = queue.recv().await {
+async fn send_task(mut sink: SplitSink<WebSocket, Frame>, mut queue: queue::Receiver) {
+    while let Some((out, len)) = queue.recv().await {
         let frame = match out {
             Outgoing::Text(text) => Frame::Text(text),
             Outgoing::Ping => Frame::Ping(Default::default()),
@@ -83,29 +89,50 @@ async fn send_task(mut sink: SplitSink<WebSocket, Frame>, mut queue: mpsc::Recei
         if sink.send(frame).await.is_err() {
             return;
         }
+        queue.written(len);
     }
     let _ = sink.close().await;
 }
 
-/// Reads frames until the socket closes, breaks or falls silent, and says which. A bad
-/// frame is answered and reading goes on; only a broken or oversized one ends the socket.
-/// Pings go out every heartbeat, so a live page always has something (a pong) to say.
+/// Reads frames until the socket closes, breaks or falls silent, or its queue is stuck,
+/// and says which. A bad frame is answered and reading goes on, as is one over the
+/// sender's allowance; only a broken or oversized one ends the socket. Pings go out every
+/// heartbeat, so a live page always has something (a pong) to say.
 async fn receive_loop(
     mut stream: SplitStream<WebSocket>,
     hub: &Arc<Hub>,
     name: &UserName,
-    closer: mpsc::Sender<Outgoing>,
+    address: Option<IpAddr>,
+    closer: &queue::Sender,
 ) -> Ending {
     let settings = hub.settings();
-    let limiter = Limiter::new(settings.chat_rate_per_sec, settings.chat_burst);
     let chat = chat::Socket {
         online: hub.as_ref(),
         store: hub.store(),
         settings,
         me: name,
-        own: &closer,
-        limiter: &limiter,
+        own: closer,
     };
+    // Counts a frame of `class` against the sender's allowances; says so if it is over.
+    let allowed = |class: Class, msg: Option<&Message>| {
+        let meter = hub.meter();
+        if meter.allows(class, name, address) {
+            return true;
+        }
+        // A refused chat message names its id, so the page can mark that message.
+        let id = match msg {
+            Some(Message::ChatSend { id, .. }) => Some(id.clone()),
+            _ => None,
+        };
+        let why = meter.why(class).to_owned();
+        tracing::debug!(user = %name, ?class, "refused a frame over its allowance");
+        hub.notify(
+            name,
+            &Message::chat_error(name, ErrorCode::RateLimited, why, id),
+        );
+        false
+    };
+    let stall = queue::stall(settings);
     let beat = settings.heartbeat();
     let mut heartbeat = tokio::time::interval_at(Instant::now() + beat, beat);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -129,6 +156,10 @@ async fn receive_loop(
                     return Ending::Lost;
                 }
                 let _ = closer.try_send(Outgoing::Ping);
+                if closer.is_stuck(stall) {
+                    tracing::info!(user = %name, ?stall, "send queue stuck: disconnecting a page that stopped reading");
+                    return Ending::Closed;
+                }
                 continue;
             }
             _ = tick(&mut renew), if renew.is_some() => {
@@ -144,8 +175,13 @@ async fn receive_loop(
         match frame {
             // Most frames in a call are relayed without being rebuilt (see relay.rs).
             Ok(Frame::Text(text)) => match RelayFrame::parse(&text) {
-                Some(frame) => hub.relay(name, &frame),
+                Some(frame) => {
+                    if allowed(Class::Call, None) {
+                        hub.relay(name, &frame);
+                    }
+                }
                 None => match protocol::decode(&text) {
+                    Ok(msg) if !allowed(Class::of(&msg), Some(&msg)) => {}
                     // Boxed: its state (database round trips) would otherwise sit inside
                     // every socket's task, idle or not, for the socket's whole life.
                     Ok(msg) if msg.is_chat_request() => Box::pin(chat.handle(msg)).await,
@@ -153,14 +189,18 @@ async fn receive_loop(
                     Err(err) => {
                         // Logged without the frame: it may hold someone's SDP.
                         tracing::debug!(user = %name, code = ?err.code(), bytes = text.len(), "refused a frame");
-                        hub.notify(name, &Message::error(name, err.code(), err.to_string()));
+                        if allowed(Class::Other, None) {
+                            hub.notify(name, &Message::error(name, err.code(), err.to_string()));
+                        }
                     }
                 },
             },
             Ok(Frame::Binary(bytes)) => {
                 tracing::debug!(user = %name, bytes = bytes.len(), "refused a binary frame");
-                let why = "binary frames are not supported: send JSON text".to_owned();
-                hub.notify(name, &Message::error(name, ErrorCode::Binary, why));
+                if allowed(Class::Other, None) {
+                    let why = "binary frames are not supported: send JSON text".to_owned();
+                    hub.notify(name, &Message::error(name, ErrorCode::Binary, why));
+                }
             }
             // A page that is left or reloaded says 1001; one closed by script says 1000 or
             // gives no code. An error code (a proxy cutting it, a server error) may come back.
