@@ -17,18 +17,21 @@
 //!    the page showing something that is no longer so, so the socket is disconnected at
 //!    once, and the page, reconnecting, is told afresh how things stand.
 //! 4. A queue that has turned a frame away or kept an answer waiting, and whose send task
-//!    has written nothing since, is stuck. Stuck for [`stall`] (the time a silent socket
-//!    gets), its socket is disconnected, whether or not its page still sends frames or
-//!    pongs: the receive loop looks at every heartbeat, a waiting answer as it waits.
+//!    has taken nothing from it since (it takes the next frame once it has written the
+//!    last), is stuck. Stuck for [`stall`] (the time a silent socket gets), its socket is
+//!    disconnected, whether or not its page still sends frames or pongs: the receive loop
+//!    looks at every heartbeat, a waiting answer as it waits.
 //!
-//! So one socket holds at most `send_queue_bytes` plus one frame the server built, and a
-//! page that stops reading is gone within [`stall`] of its queue filling up.
+//! So besides the frame being written, one socket holds at most `send_queue_bytes` (or
+//! one larger frame), and a page that stops reading is gone within [`stall`] of its queue
+//! filling up.
 
 use crate::server::settings::{SILENT_BEATS, Settings};
 use axum::extract::ws::Utf8Bytes;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+use tokio::sync::futures::Notified;
 use tokio::sync::{Notify, mpsc};
 
 /// One frame waiting for a socket's send task.
@@ -66,7 +69,6 @@ pub fn channel(settings: &Settings) -> (Sender, Receiver) {
         bytes: AtomicUsize::new(0),
         max_bytes: settings.send_queue_bytes,
         stuck_since: AtomicU64::new(NOT_STUCK),
-        room: Notify::new(),
         kick: Notify::new(),
     });
     let receiver = Receiver {
@@ -90,19 +92,23 @@ pub enum Refused {
 #[error("the page has read nothing for as long as a silent page is given")]
 pub struct Stuck;
 
-/// What the senders and the send task of one queue share.
+/// What the senders and the send task of one queue share. Every socket has one, idle or
+/// not, so it is kept small: a waiting answer looks for room now and then (see
+/// [`ROOM_CHECK`]) rather than being woken by a `Notify` of its own.
 struct State {
-    /// Bytes of text queued and not yet written.
+    /// Bytes of text queued and not yet taken by the send task.
     bytes: AtomicUsize,
     max_bytes: usize,
     /// Since when (see [`now_ms`]) the queue is stuck (rule 4), or [`NOT_STUCK`].
     stuck_since: AtomicU64,
-    /// Woken when the send task writes a frame while the queue is stuck.
-    room: Notify,
     /// Tells the socket's task to give up: its page stopped reading, or came back on a
     /// new socket.
     kick: Notify,
 }
+
+/// How often an answer that waits for room looks again. Answers wait only behind half a
+/// queue of frames the page has not read yet, so this adds little to how long they take.
+const ROOM_CHECK: Duration = Duration::from_millis(10);
 
 const NOT_STUCK: u64 = u64::MAX;
 
@@ -143,26 +149,15 @@ impl Sender {
     pub async fn send_answer(&self, text: Utf8Bytes, stall: Duration) -> Result<(), Stuck> {
         let mut out = Outgoing::Text(text);
         loop {
-            // Listening before looking, so a frame written in between still wakes this.
-            let room = self.state.room.notified();
-            tokio::pin!(room);
-            room.as_mut().enable();
             out = match self.reserve(out, Share::Half) {
                 Ok(()) | Err((Refused::Closed, _)) => return Ok(()),
                 Err((Refused::Full, out)) => out,
             };
             let since = self.state.mark_stuck();
-            // Again, now that it is marked: a frame written between the look above and
-            // the mark saw no mark, and so woke nobody.
-            out = match self.reserve(out, Share::Half) {
-                Ok(()) | Err((Refused::Closed, _)) => return Ok(()),
-                Err((Refused::Full, out)) => out,
-            };
-            let waited = Duration::from_millis(now_ms().saturating_sub(since));
-            if waited >= stall {
+            if now_ms().saturating_sub(since) >= stall.as_millis() as u64 {
                 return Err(Stuck);
             }
-            let _ = tokio::time::timeout(stall - waited, room).await;
+            tokio::time::sleep(ROOM_CHECK).await;
         }
     }
 
@@ -178,8 +173,8 @@ impl Sender {
     }
 
     /// Resolves once [`Sender::kick`] has been called (also if that was before).
-    pub async fn kicked(&self) {
-        self.state.kick.notified().await;
+    pub fn kicked(&self) -> Notified<'_> {
+        self.state.kick.notified()
     }
 
     fn push(&self, out: Outgoing, share: Share) -> Result<(), Refused> {
@@ -228,21 +223,15 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    /// The next frame to write, and the bytes to hand to [`Receiver::written`] once it is.
-    pub async fn recv(&mut self) -> Option<(Outgoing, usize)> {
+    /// The next frame to write. Taken, it no longer counts, and the queue is moving: the
+    /// send task takes a frame once it has written the one before.
+    pub async fn recv(&mut self) -> Option<Outgoing> {
         let out = self.rx.recv().await?;
-        let len = out.bytes();
-        Some((out, len))
-    }
-
-    /// The send task has written a frame of `len` bytes: it no longer counts, and the
-    /// queue is moving again.
-    pub fn written(&self, len: usize) {
-        self.state.bytes.fetch_sub(len, Ordering::SeqCst);
-        if self.state.stuck_since.load(Ordering::SeqCst) != NOT_STUCK {
+        self.state.bytes.fetch_sub(out.bytes(), Ordering::SeqCst);
+        if self.state.stuck_since.load(Ordering::Relaxed) != NOT_STUCK {
             self.state.stuck_since.store(NOT_STUCK, Ordering::SeqCst);
-            self.state.room.notify_waiters();
         }
+        Some(out)
     }
 }
 
@@ -289,9 +278,8 @@ mod tests {
         );
         assert_eq!(tx.try_send(Outgoing::Text(text(500))), Ok(()));
         assert_eq!(tx.try_send(Outgoing::Text(text(200))), Err(Refused::Full));
-        // Written, a frame's bytes no longer count.
-        let (_, len) = rx.recv().now_or_never().flatten().unwrap();
-        rx.written(len);
+        // Taken, a frame's bytes no longer count.
+        rx.recv().now_or_never().flatten().unwrap();
         assert_eq!(tx.try_send(Outgoing::Text(text(400))), Ok(()));
     }
 
@@ -301,8 +289,7 @@ mod tests {
         assert_eq!(tx.try_relay(text(5000)), Ok(()));
         assert_eq!(tx.try_send(Outgoing::Ping), Ok(()), "a ping has no text");
         assert_eq!(tx.try_send(Outgoing::Text(text(1))), Err(Refused::Full));
-        let (_, len) = rx.recv().now_or_never().flatten().unwrap();
-        rx.written(len);
+        rx.recv().now_or_never().flatten().unwrap();
         assert_eq!(tx.try_send(Outgoing::Text(text(1000))), Ok(()));
     }
 
@@ -322,7 +309,7 @@ mod tests {
     }
 
     #[test]
-    fn a_queue_is_stuck_from_its_first_refusal_until_a_frame_is_written() {
+    fn a_queue_is_stuck_from_its_first_refusal_until_a_frame_is_taken() {
         let (tx, mut rx) = channel(&settings(2, 1 << 20));
         assert!(!tx.is_stuck(Duration::ZERO), "nothing refused yet");
         tx.try_send(Outgoing::Ping).unwrap();
@@ -330,8 +317,7 @@ mod tests {
         assert_eq!(tx.try_send(Outgoing::Ping), Err(Refused::Full));
         assert!(tx.is_stuck(Duration::ZERO));
         assert!(!tx.is_stuck(Duration::from_secs(60)), "not for long");
-        let (_, len) = rx.recv().now_or_never().flatten().unwrap();
-        rx.written(len);
+        rx.recv().now_or_never().flatten().unwrap();
         assert!(!tx.is_stuck(Duration::ZERO), "moving again");
     }
 
@@ -349,21 +335,19 @@ mod tests {
         tx.send_answer(text(500), Duration::from_secs(5))
             .await
             .unwrap();
-        // Half full: the next answer waits until the first is written.
+        // Half full: the next answer waits until the first is taken.
         let waiting = {
             let tx = tx.clone();
             tokio::spawn(async move { tx.send_answer(text(10), Duration::from_secs(5)).await })
         };
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!waiting.is_finished(), "no room yet");
-        let (_, len) = rx.recv().await.unwrap();
-        rx.written(len);
+        rx.recv().await.unwrap();
         let sent = tokio::time::timeout(Duration::from_secs(2), waiting).await;
         assert_eq!(sent.unwrap().unwrap(), Ok(()));
-        let (_, len) = rx.recv().await.unwrap();
-        rx.written(len);
+        rx.recv().await.unwrap();
 
-        // Nothing written any more: after the stall, the answer gives up.
+        // Nothing taken any more: after the stall, the answer gives up.
         tx.send_answer(text(600), Duration::from_secs(5))
             .await
             .unwrap();

@@ -120,13 +120,14 @@ async fn webrtc(
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| peer.ip());
+    let who = state.hub.meter().who(&name, address);
     let hub = state.hub.clone();
     let limit = hub.settings().max_message_bytes;
     upgrade
         .read_buffer_size(READ_BUFFER)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| handle_socket(socket, hub, name, resume, address))
+        .on_upgrade(move |socket| handle_socket(socket, hub, name, resume, who))
 }
 
 /// `/`, the home page.

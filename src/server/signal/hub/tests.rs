@@ -15,11 +15,10 @@ fn hub(settings: Settings) -> Arc<Hub> {
     Hub::new(Arc::new(settings), Store::in_memory().unwrap())
 }
 
-/// Every frame waiting in `session`'s queue, written (so the queue has room again).
+/// Every frame waiting in `session`'s queue, taken (so the queue has room again).
 fn drain(session: &mut Session) -> Vec<Message> {
     let mut frames = Vec::new();
-    while let Some(Some((out, len))) = session.queue.recv().now_or_never() {
-        session.queue.written(len);
+    while let Some(Some(out)) = session.queue.recv().now_or_never() {
         if let Outgoing::Text(text) = out {
             frames.push(crate::protocol::decode(&text).unwrap());
         }
