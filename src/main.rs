@@ -105,7 +105,8 @@ async fn main() -> std::process::ExitCode {
     let scheme = settings.scheme();
     let database = settings.database();
     let limits = Limits::of(&settings);
-    let app = match app(settings, leptos_options, lan) {
+    let relays = turn.as_ref().map(TurnServer::allocations);
+    let app = match app(settings, leptos_options, lan, relays) {
         Ok(app) => app,
         Err(err) => {
             eprintln!(

@@ -62,7 +62,7 @@ async fn start_with_files(settings: Settings, site_root: &Path) -> Served {
         .output_name("duet")
         .site_root(site_root.to_string_lossy().into_owned())
         .build();
-    let app = app(settings, options, lan).expect("open the chat database");
+    let app = app(settings, options, lan, None).expect("open the chat database");
     let config = tls.map(|tls| tls.config);
     let cert = config.is_some().then(|| {
         let pem = std::fs::read(data_dir.join(duet::server::reach::self_signed::CERT_FILE));

@@ -27,7 +27,7 @@ async fn start_on_loopback() -> SocketAddr {
         .output_name("duet")
         .build();
     let limits = Limits::of(&settings);
-    let app = app(settings, options, Lan::new("http", addr, &[], None)).expect("the router");
+    let app = app(settings, options, Lan::new("http", addr, &[], None), None).expect("the router");
     tokio::spawn(async move {
         serve(listener, app, None, limits, std::future::pending())
             .await

@@ -44,7 +44,7 @@ async fn start_tls(settings: Settings) -> (SocketAddr, tls::Tls) {
     let addr = listener.local_addr().expect("the bound address");
     let lan = Lan::new("https", addr, &[], Some(tls.fingerprint.clone()));
     let limits = Limits::of(&settings);
-    let app = app(settings, options, lan).expect("open the chat database");
+    let app = app(settings, options, lan, None).expect("open the chat database");
     let config = tls.config.clone();
     tokio::spawn(async move {
         serve(listener, app, Some(config), limits, std::future::pending())

@@ -609,3 +609,61 @@ async fn a_flood_of_strangers_gets_few_answers_and_costs_no_memory() {
     );
     turn.stop().await;
 }
+
+#[tokio::test]
+async fn a_page_signing_out_closes_its_relays() {
+    use duet::server::reach::lan::Lan;
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
+
+    let turn = start(config(false)).await;
+    let allocations = turn.allocations();
+    let settings = duet::server::Settings {
+        data_dir: tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .unwrap()
+            .keep(),
+        ..Default::default()
+    };
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("duet")
+        .build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let lan = Lan::new("http", addr, &[], None);
+    let app = duet::server::app(settings, options, lan, Some(allocations.clone())).unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let (mut page, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/webrtc/alice"))
+        .await
+        .expect("alice's socket opens");
+    let welcome = timeout(Duration::from_secs(2), page.next()).await;
+    assert!(
+        matches!(welcome, Ok(Some(Ok(_)))),
+        "alice is welcomed: {welcome:?}"
+    );
+    let (username, password) = credentials("alice", now() + 60);
+    let c = client(&turn, username, password).await;
+    let relay = allocate(c).await.unwrap();
+    let port = relay.local_addr().unwrap().port();
+    let alice = UserName::parse("alice").unwrap();
+    assert_eq!(allocations.count(&alice), 1);
+
+    // Leaving the page on purpose (1000) signs alice out at once.
+    page.send(tokio_tungstenite::tungstenite::Message::Close(Some(
+        CloseFrame {
+            code: CloseCode::Normal,
+            reason: "".into(),
+        },
+    )))
+    .await
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while allocations.count(&alice) > 0 || UdpSocket::bind(("127.0.0.1", port)).await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "alice's relay is still open after she signed out"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    turn.stop().await;
+}

@@ -103,6 +103,26 @@ pub struct Settings {
     /// The most messages waiting for one recipient's page; beyond it the oldest stop
     /// waiting (they stay in the history).
     pub max_pending_per_user: usize,
+    /// Bytes of text queued for one socket, beside [`Settings::send_queue`] frames: a page
+    /// that stops reading holds at most this (and one larger frame) of the server's memory,
+    /// and is disconnected once its queue has been full for three heartbeats (see
+    /// `server/queue.rs`).
+    pub send_queue_bytes: usize,
+    /// Call frames (`offer`, `answer`, `_ice`, `ring_offer`, `call_back`, `hangup`) one
+    /// person may send per second, on average ...
+    pub call_rate_per_sec: u32,
+    /// ... and at once after a pause. Chat receipts (`chat_received`, `chat_read`) and
+    /// frames the server can only refuse (bad JSON, unknown types) each have an allowance
+    /// of this size too.
+    pub call_burst: u32,
+    /// Calls (`call_start`) one person may start per minute, on average ...
+    pub ring_rate_per_min: u32,
+    /// ... and at once after a pause.
+    pub ring_burst: u32,
+    /// How many people's allowance one client address has in all, for each kind of frame
+    /// (people behind one NAT share an address): each rate and burst above, and the chat
+    /// ones, times this.
+    pub names_per_address: u32,
 }
 
 impl Default for Settings {
@@ -139,6 +159,12 @@ impl Default for Settings {
             max_groups_per_user: 100,
             pending_days: 30,
             max_pending_per_user: 5000,
+            send_queue_bytes: 1024 * 1024,
+            call_rate_per_sec: 50,
+            call_burst: 100,
+            ring_rate_per_min: 60,
+            ring_burst: 5,
+            names_per_address: 8,
         }
     }
 }
@@ -318,6 +344,28 @@ impl Settings {
             "DUET_MAX_PENDING_PER_USER",
             &mut settings.max_pending_per_user,
         )?;
+        override_number(
+            &env,
+            "DUET_SEND_QUEUE_BYTES",
+            &mut settings.send_queue_bytes,
+        )?;
+        override_number(
+            &env,
+            "DUET_CALL_RATE_PER_SEC",
+            &mut settings.call_rate_per_sec,
+        )?;
+        override_number(&env, "DUET_CALL_BURST", &mut settings.call_burst)?;
+        override_number(
+            &env,
+            "DUET_RING_RATE_PER_MIN",
+            &mut settings.ring_rate_per_min,
+        )?;
+        override_number(&env, "DUET_RING_BURST", &mut settings.ring_burst)?;
+        override_number(
+            &env,
+            "DUET_NAMES_PER_ADDRESS",
+            &mut settings.names_per_address,
+        )?;
         if let Some(json) = env("DUET_ICE_SERVERS") {
             settings.ice_servers =
                 serde_json::from_str(&json).map_err(|err| SettingsError::IceServers {
@@ -349,6 +397,12 @@ impl Settings {
             ("max_groups_per_user", settings.max_groups_per_user),
             ("pending_days", settings.pending_days as usize),
             ("max_pending_per_user", settings.max_pending_per_user),
+            ("send_queue_bytes", settings.send_queue_bytes),
+            ("call_rate_per_sec", settings.call_rate_per_sec as usize),
+            ("call_burst", settings.call_burst as usize),
+            ("ring_rate_per_min", settings.ring_rate_per_min as usize),
+            ("ring_burst", settings.ring_burst as usize),
+            ("names_per_address", settings.names_per_address as usize),
         ] {
             if value == 0 {
                 return Err(SettingsError::Zero(key));
@@ -801,6 +855,47 @@ mod tests {
                 err.contains(var) || err.contains("turn_max_allocations_per_address"),
                 "{value}: {err}"
             );
+        }
+    }
+
+    #[test]
+    fn queue_bytes_and_allowances_from_file_then_environment() {
+        let shipped = Settings::load_with(Path::new(SETTINGS_FILE), |_| None).unwrap();
+        let defaults = Settings::default();
+        assert_eq!(shipped.send_queue_bytes, defaults.send_queue_bytes);
+        assert_eq!(shipped.call_rate_per_sec, defaults.call_rate_per_sec);
+        assert_eq!(shipped.call_burst, defaults.call_burst);
+        assert_eq!(shipped.ring_rate_per_min, defaults.ring_rate_per_min);
+        assert_eq!(shipped.ring_burst, defaults.ring_burst);
+        assert_eq!(shipped.names_per_address, defaults.names_per_address);
+        let s = load(
+            "send_queue_bytes = 4096\ncall_burst = 9\n",
+            &[
+                ("DUET_SEND_QUEUE_BYTES", "8192"),
+                ("DUET_CALL_RATE_PER_SEC", "7"),
+                ("DUET_RING_RATE_PER_MIN", "6"),
+                ("DUET_RING_BURST", "2"),
+                ("DUET_NAMES_PER_ADDRESS", "3"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.send_queue_bytes, 8192);
+        assert_eq!((s.call_rate_per_sec, s.call_burst), (7, 9));
+        assert_eq!((s.ring_rate_per_min, s.ring_burst), (6, 2));
+        assert_eq!(s.names_per_address, 3);
+        for key in [
+            "send_queue_bytes",
+            "call_rate_per_sec",
+            "call_burst",
+            "ring_rate_per_min",
+            "ring_burst",
+            "names_per_address",
+        ] {
+            let err = load(&format!("{key} = 0\n"), &[]).unwrap_err().to_string();
+            assert!(err.contains(key), "{err}");
+            let var = format!("DUET_{}", key.to_uppercase());
+            let err = load("", &[(&var, "-1")]).unwrap_err().to_string();
+            assert!(err.contains(&var), "{err}");
         }
     }
 }

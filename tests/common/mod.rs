@@ -63,10 +63,22 @@ async fn listen(settings: Settings) -> (tokio::net::TcpListener, SocketAddr, axu
     (listener, addr, app)
 }
 
+/// The router as the server serves it: each request knows its client's address (every
+/// test client's is 127.0.0.1, so they share one address's allowances).
+fn with_addresses(
+    app: axum::Router,
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr> {
+    app.into_make_service_with_connect_info::<SocketAddr>()
+}
+
 /// Serves the real router with `settings` on a free local port until the test's runtime ends.
 pub async fn start(settings: Settings) -> SocketAddr {
     let (listener, addr, app) = listen(settings).await;
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    tokio::spawn(async move {
+        axum::serve(listener, with_addresses(app))
+            .await
+            .expect("serve")
+    });
     addr
 }
 
@@ -82,7 +94,7 @@ pub async fn start_stoppable(settings: Settings) -> Running {
     let (listener, addr, app) = listen(settings).await;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(listener, with_addresses(app))
             .with_graceful_shutdown(async {
                 let _ = stopped.await;
             })

@@ -17,18 +17,15 @@ pub mod frames;
 pub mod pending;
 pub mod store;
 
-use super::queue::Outgoing;
-use super::settings::{SILENT_BEATS, Settings};
+use super::queue;
+use super::settings::Settings;
 use crate::protocol::{
     ChatMessage, Conversation, ErrorCode, GroupName, Message, Route, SYSTEM_USER, UserName,
     chat::valid_client_id,
 };
 use db::{GroupCaps, Stored};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::collections::BTreeSet;
-use std::num::NonZeroU32;
 use store::{Store, StoreError};
-use tokio::sync::mpsc;
 
 /// Messages read from the database at a time when a page catches up; each batch goes out
 /// in as many `chat` frames as its bytes need.
@@ -40,10 +37,10 @@ const BACKLOG_LIMIT: u32 = 5000;
 const TRIM_EVERY: i64 = 60 * 60 * 1000;
 /// A history page when the page does not say.
 const DEFAULT_PAGE: u32 = 30;
-/// The most ids one `chat_received` confirms: ten times the most messages any frame
-/// holds (a catch-up batch, a history page). It is not rate limited, so this bounds the
-/// database work one frame of it causes.
-const MAX_RECEIVED: usize = 1000;
+/// The most message ids one `chat_received` may confirm. A page confirms each `chat`
+/// frame as it arrives, and none holds more than [`BACKLOG_CHUNK`]; each id is database
+/// work.
+const MAX_RECEIVED_IDS: usize = 500;
 
 /// Milliseconds since 1970, the time stamp of a stored message.
 pub fn now_millis() -> i64 {
@@ -58,24 +55,6 @@ pub fn new_messages(reader: &UserName, lines: &[Stored]) -> Message {
     Message::Chat {
         route: Route::new(SYSTEM_USER, reader.as_str()),
         messages: lines.iter().map(|line| line.to_wire(reader)).collect(),
-    }
-}
-
-/// One socket's chat rate limit.
-pub struct Limiter(DefaultDirectRateLimiter);
-
-impl Limiter {
-    pub fn new(per_sec: u32, burst: u32) -> Self {
-        // Settings refuse zeros; `MIN` only keeps this total.
-        let per_sec = NonZeroU32::new(per_sec).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-        Self(RateLimiter::direct(
-            Quota::per_second(per_sec).allow_burst(burst),
-        ))
-    }
-
-    fn allows(&self) -> bool {
-        self.0.check().is_ok()
     }
 }
 
@@ -102,34 +81,13 @@ pub struct Socket<'a> {
     pub me: &'a UserName,
     /// The socket's own queue: answers to this page wait here for room rather than
     /// overflow it (a long backlog is bigger than the queue).
-    pub own: &'a mpsc::Sender<Outgoing>,
-    pub limiter: &'a Limiter,
+    pub own: &'a queue::Sender,
 }
 
 impl Socket<'_> {
-    /// Handles one chat frame from this socket's page.
+    /// Handles one chat frame from this socket's page, which the socket has counted
+    /// against the sender's allowance.
     pub async fn handle(&self, msg: Message) {
-        // `chat_received` and `chat_read` answer what the server sent, so they are not
-        // metered: a page in a busy group must be able to keep up.
-        let metered = matches!(
-            msg,
-            Message::Sync { .. }
-                | Message::ChatSend { .. }
-                | Message::History { .. }
-                | Message::GroupCreate { .. }
-                | Message::GroupAdd { .. }
-        );
-        if metered && !self.limiter.allows() {
-            let id = match &msg {
-                Message::ChatSend { id, .. } => Some(id.clone()),
-                _ => None,
-            };
-            let why = format!(
-                "slow down: at most {} chat messages a second",
-                self.settings.chat_rate_per_sec
-            );
-            return self.reply_error(ErrorCode::RateLimited, why, id).await;
-        }
         match msg {
             Message::Sync { .. } => self.sync().await,
             Message::ChatSend {
@@ -138,6 +96,13 @@ impl Socket<'_> {
                 text,
                 ..
             } => self.send(id, conversation, text).await,
+            Message::ChatReceived { ids, .. } if ids.len() > MAX_RECEIVED_IDS => {
+                let why = format!(
+                    "chat_received confirms at most {MAX_RECEIVED_IDS} messages; this one had {}",
+                    ids.len()
+                );
+                self.reply_error(ErrorCode::BadMessage, why, None).await;
+            }
             Message::ChatReceived { ids, .. } => self.received(ids).await,
             Message::ChatRead {
                 conversation, upto, ..
@@ -325,13 +290,6 @@ impl Socket<'_> {
     }
 
     async fn received(&self, ids: Vec<i64>) {
-        if ids.len() > MAX_RECEIVED {
-            let why = format!(
-                "chat_received confirms at most {MAX_RECEIVED} messages at once; this one had {}",
-                ids.len()
-            );
-            return self.reply_error(ErrorCode::BadMessage, why, None).await;
-        }
         let me = self.me.clone();
         let done = self.store.call(move |c| db::received(c, &me, &ids)).await;
         let done = match done {
@@ -444,17 +402,12 @@ impl Socket<'_> {
 
     /// Queues `msg` for this page, waiting for room. A page that stopped reading fills its
     /// queue, and waiting for ever would also stop this socket's loop from noticing that:
-    /// after as long as a silent page is given, it is disconnected instead.
+    /// once the queue is stuck (see `server/queue.rs`), it is disconnected instead.
     async fn reply(&self, msg: Message) {
-        let patience = self.settings.heartbeat() * SILENT_BEATS;
-        let queued = self.own.send(Outgoing::Text(msg.to_json().into()));
-        match tokio::time::timeout(patience, queued).await {
-            // An error means the socket has ended, and then there is no one to tell.
-            Ok(_) => {}
-            Err(_) => {
-                tracing::info!(user = %self.me, "send queue full for {patience:?}: disconnecting a page that stopped reading");
-                self.online.kick(self.me);
-            }
+        let stall = queue::stall(self.settings);
+        if let Err(stuck) = self.own.send_answer(msg.to_json().into(), stall).await {
+            tracing::info!(user = %self.me, "disconnecting a page that stopped reading: {stuck}");
+            self.online.kick(self.me);
         }
     }
 }

@@ -8,16 +8,20 @@ use crate::pages::LAN_QR_PATH;
 use crate::protocol::UserName;
 use crate::server::chat::store::{Store, StoreError};
 use crate::server::reach::lan::{self, Lan};
+use crate::server::reach::turn::TurnAllocations;
 use crate::server::settings::Settings;
 use crate::server::signal::{hub::Hub, socket::handle_socket};
 use crate::server::{data_dir, names};
 use crate::text;
 use axum::Router;
-use axum::extract::{FromRef, FromRequestParts, Path, Request, State, WebSocketUpgrade};
+use axum::extract::{
+    ConnectInfo, FromRef, FromRequestParts, Path, Request, State, WebSocketUpgrade,
+};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use leptos::prelude::*;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// The route that serves both the call page and the socket.
@@ -41,14 +45,17 @@ pub fn router(settings: Settings, leptos_options: LeptosOptions) -> Result<Route
         &lan::addresses(),
         None,
     );
-    app(settings, leptos_options, lan)
+    app(settings, leptos_options, lan, None)
 }
 
-/// [`router`] for a server that `lan` describes (its real address, TLS fingerprint).
+/// [`router`] for a server that `lan` describes (its real address, TLS fingerprint), and
+/// whose built-in TURN server (if any) `turn` reaches: a page's relays close when it
+/// signs out.
 pub fn app(
     settings: Settings,
     leptos_options: LeptosOptions,
     lan: Lan,
+    turn: Option<TurnAllocations>,
 ) -> Result<Router, StoreError> {
     // Rendering spawns tasks on Leptos's executor, which runs on tokio. (leptos_axum's
     // route helpers, which duet does not use, set this up.) An Err means it already is.
@@ -61,7 +68,7 @@ pub fn app(
     let store = Store::open(&settings.database())?;
     let state = AppState {
         leptos_options,
-        hub: Hub::new(Arc::new(settings), store),
+        hub: Hub::new(Arc::new(settings), store, turn),
         lan: Arc::new(lan),
     };
     let hashed = assets::Hashed::of(&state.leptos_options);
@@ -117,13 +124,20 @@ async fn webrtc(
             .find_map(|pair| pair.strip_prefix("resume="))
             .map(str::to_owned)
     });
+    // The client's address, whose allowance its frames count against besides its name's;
+    // there when the server is served with connect info (as `serve` does).
+    let address = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip());
+    let who = state.hub.meter().who(&name, address);
     let hub = state.hub.clone();
     let limit = hub.settings().max_message_bytes;
     upgrade
         .read_buffer_size(READ_BUFFER)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| handle_socket(socket, hub, name, resume))
+        .on_upgrade(move |socket| handle_socket(socket, hub, name, resume, who))
 }
 
 /// `/`, the home page.

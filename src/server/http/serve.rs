@@ -6,12 +6,14 @@
 
 use super::limits::{Admitted, Limits, PerAddress, Watched};
 use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use rustls::ServerConfig;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +23,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::time::{MissedTickBehavior, timeout};
 use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
 
 /// How long connections may take to finish their requests once shutdown begins. Upgraded
 /// sockets are not waited for: they end with the process.
@@ -61,7 +64,7 @@ pub async fn serve(
         };
         let server = server.clone();
         let finishing = finishing.clone();
-        tokio::spawn(async move { server.connection(tcp, admitted, finishing).await });
+        tokio::spawn(async move { server.connection(tcp, peer, admitted, finishing).await });
     }
     drop(listener);
     drop(finishing);
@@ -119,10 +122,16 @@ impl Server {
 
     /// Serves one connection until it ends, is upgraded to a WebSocket (which then lives in
     /// a task of its own, no longer counted against its address), or breaks a limit.
-    async fn connection(&self, tcp: TcpStream, admitted: Admitted, finishing: watch::Receiver<()>) {
+    async fn connection(
+        &self,
+        tcp: TcpStream,
+        peer: SocketAddr,
+        admitted: Admitted,
+        finishing: watch::Receiver<()>,
+    ) {
         let _admitted = admitted;
         let Some(acceptor) = &self.tls else {
-            return self.http1(tcp, finishing).await;
+            return self.http1(tcp, peer, finishing).await;
         };
         let handshake = match timeout(self.limits.header_timeout, acceptor.accept(tcp)).await {
             Ok(Ok(stream)) => stream,
@@ -136,18 +145,18 @@ impl Server {
             }
         };
         if handshake.get_ref().1.alpn_protocol() == Some(b"h2") {
-            self.http2(handshake, finishing).await;
+            self.http2(handshake, peer, finishing).await;
         } else {
-            self.http1(handshake, finishing).await;
+            self.http1(handshake, peer, finishing).await;
         }
     }
 
-    async fn http1<T>(&self, stream: T, finishing: watch::Receiver<()>)
+    async fn http1<T>(&self, stream: T, peer: SocketAddr, finishing: watch::Receiver<()>)
     where
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let (stream, heard) = Watched::new(stream);
-        let service = TowerToHyperService::new(self.app.clone());
+        let service = TowerToHyperService::new(self.app_for(peer));
         let conn = self
             .http1
             .serve_connection(TokioIo::new(stream), service)
@@ -156,15 +165,38 @@ impl Server {
         drive(conn, finish, &heard, self.limits.idle_timeout, finishing).await;
     }
 
-    async fn http2<T>(&self, stream: T, finishing: watch::Receiver<()>)
+    async fn http2<T>(&self, stream: T, peer: SocketAddr, finishing: watch::Receiver<()>)
     where
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let (stream, heard) = Watched::new(stream);
-        let service = TowerToHyperService::new(self.app.clone());
+        let service = TowerToHyperService::new(self.app_for(peer));
         let conn = self.http2.serve_connection(TokioIo::new(stream), service);
         let finish = |conn: Pin<&mut _>| http2::Connection::graceful_shutdown(conn);
         drive(conn, finish, &heard, self.limits.idle_timeout, finishing).await;
+    }
+}
+
+impl Server {
+    /// The router for one connection from `peer`: its requests carry the peer's address
+    /// (`ConnectInfo`), which the signaling socket meters by.
+    fn app_for(
+        &self,
+        peer: SocketAddr,
+    ) -> impl tower::Service<
+        hyper::Request<hyper::body::Incoming>,
+        Response = axum::response::Response,
+        Error = std::convert::Infallible,
+        Future = impl Send,
+    > + Clone
+    + Send
+    + 'static {
+        self.app
+            .clone()
+            .map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req
+            })
     }
 }
 

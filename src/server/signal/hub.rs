@@ -3,30 +3,37 @@
 //! machine's [`Effect`]s and tells chat pages when someone's presence changes.
 
 use super::call::{Calls, Effect, NameInUse, RingId, State};
+use super::meter::Meter;
 use super::relay::RelayFrame;
-use crate::protocol::{Message, Presence, PresenceEntry, Reason, Route, SYSTEM_USER, UserName};
+use crate::protocol::{
+    ErrorCode, Message, Presence, PresenceEntry, Reason, Route, SYSTEM_USER, UserName,
+};
 use crate::server::chat::{self, Online, store::Store};
-use crate::server::queue::Outgoing;
+use crate::server::queue::{self, Outgoing, Refused};
 use crate::server::reach::ice;
+use crate::server::reach::turn::TurnAllocations;
 use crate::server::settings::Settings;
 use axum::extract::ws::Utf8Bytes;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::{Notify, mpsc};
+use std::time::{Duration, Instant};
+
+/// A ring that could not ring (the callee offline or busy) is stored as a missed call
+/// once per caller and callee in this time: the callee learns that someone tried, and a
+/// caller pressing *Call* again and again writes no more.
+const REFUSED_RING_EVERY: Duration = Duration::from_secs(5 * 60);
 
 /// What the hub holds for one online user.
 struct Peer {
     /// `None` while the user is away: their socket dropped in a call, and the grace period
     /// runs for their page to come back.
-    queue: Option<mpsc::Sender<Outgoing>>,
-    /// Tells the user's socket task to give up: its reader is too slow, or the same page
-    /// came back on a new socket.
-    kick: Arc<Notify>,
+    queue: Option<queue::Sender>,
     /// Which socket is the user's now; a replaced socket's end signs nobody out.
     session: u64,
     /// The secret a page shows to take its name back on a new socket (from `welcome`).
     resume: String,
-    /// Frames for an away user, delivered in order when their page comes back.
+    /// Frames for an away user, delivered in order when their page comes back (see
+    /// [`hold_or_queue`]).
     held: Vec<Utf8Bytes>,
     /// The page asked for chat and presence (`sync`); an original page never does.
     synced: bool,
@@ -39,13 +46,17 @@ struct Inner {
     calls: Calls,
     peers: HashMap<UserName, Peer>,
     next_session: u64,
+    /// When a refused ring from caller to callee was last stored (see
+    /// [`REFUSED_RING_EVERY`]); older ones are forgotten now and then.
+    refused_rings: HashMap<(UserName, UserName), Instant>,
+    rings_pruned: Option<Instant>,
 }
 
 /// How a socket ended, which decides whether its user is kept for a while.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ending {
     /// The page closed it (a close frame with 1000 or 1001: left, reloaded, hung up on
-    /// purpose) or the server had to (too big, stuck reader): sign out now.
+    /// purpose) or the server had to (too big, stuck queue): sign out now.
     Closed,
     /// It broke, fell silent or was cut without a word: the network, most likely. A call
     /// is kept for the grace period, for the page to come back.
@@ -56,32 +67,41 @@ pub enum Ending {
 pub struct Hub {
     settings: Arc<Settings>,
     store: Store,
+    meter: Meter,
+    /// The built-in TURN server's relays, closed when their user signs out.
+    turn: Option<TurnAllocations>,
     inner: Mutex<Inner>,
 }
 
 /// What a signed-in user's socket task holds.
 pub struct Session {
     /// Frames to write, in order.
-    pub queue: mpsc::Receiver<Outgoing>,
-    /// The socket task's own way into its queue, to queue a close frame.
-    pub closer: mpsc::Sender<Outgoing>,
-    /// Fires when the hub gives up on this socket's reader.
-    pub kick: Arc<Notify>,
+    pub queue: queue::Receiver,
+    /// The socket task's own way into its queue (pings, a close frame, chat's answers),
+    /// and the signal that the hub has given up on the socket ([`queue::Sender::kicked`]).
+    pub closer: queue::Sender,
     /// This socket's number, for [`Hub::leave`].
     pub id: u64,
 }
 
 impl Hub {
-    pub fn new(settings: Arc<Settings>, store: Store) -> Arc<Self> {
+    pub fn new(settings: Arc<Settings>, store: Store, turn: Option<TurnAllocations>) -> Arc<Self> {
         Arc::new(Self {
+            meter: Meter::new(&settings),
             settings,
             store,
+            turn,
             inner: Mutex::default(),
         })
     }
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// What each person and address may still send.
+    pub fn meter(&self) -> &Meter {
+        &self.meter
     }
 
     pub fn store(&self) -> &Store {
@@ -93,16 +113,16 @@ impl Hub {
     /// on a new socket, which takes over (the old one, if still open, is closed) and gets
     /// what was held for it. Its call goes on as if nothing happened.
     pub fn join(&self, name: &UserName, resume: Option<&str>) -> Result<Session, NameInUse> {
-        let (tx, rx) = mpsc::channel(self.settings.send_queue);
-        let kick = Arc::new(Notify::new());
+        let (tx, rx) = queue::channel(&self.settings);
+        self.meter.sweep_if_due();
         let mut inner = self.lock();
         inner.next_session += 1;
         let id = inner.next_session;
         let (token, held, resumed) = match inner.peers.get_mut(name) {
             Some(peer) if resume.is_some_and(|r| !r.is_empty() && r == peer.resume) => {
-                peer.kick.notify_one();
-                peer.queue = Some(tx.clone());
-                peer.kick = kick.clone();
+                if let Some(old) = peer.queue.replace(tx.clone()) {
+                    old.kick();
+                }
                 peer.session = id;
                 // The page asks again (`sync`) when it is ready for chat.
                 peer.synced = false;
@@ -116,7 +136,6 @@ impl Hub {
                     name.clone(),
                     Peer {
                         queue: Some(tx.clone()),
-                        kick: kick.clone(),
                         session: id,
                         resume: token.clone(),
                         held: Vec::new(),
@@ -137,15 +156,14 @@ impl Hub {
             resume: Some(token),
             resumed,
         };
-        // A fresh queue has room for the welcome and everything held (held is capped
-        // below the queue's size).
+        // A fresh queue has room for the welcome and everything held (held is kept to
+        // half a queue).
         for text in std::iter::once(welcome.to_json().into()).chain(held) {
             let _ = tx.try_send(Outgoing::Text(text));
         }
         Ok(Session {
             queue: rx,
             closer: tx,
-            kick,
             id,
         })
     }
@@ -202,13 +220,21 @@ impl Hub {
         let mut inner = self.lock();
         let Inner { calls, peers, .. } = &mut *inner;
         match calls.relay_to(from, frame.kind(), frame.to_user()) {
-            Ok(to) => hold_or_queue(peers, to, frame.relayed(from, to), self.settings.send_queue),
+            Ok(to) => {
+                let text = frame.relayed(from, to);
+                if hold_or_queue(peers, to, text, true, &self.settings).is_err() {
+                    deliver(peers, from, &overflowed(from, to, frame.kind()));
+                }
+            }
             Err(refused) => self.apply(&mut inner, None, vec![*refused]),
         }
     }
 
     fn sign_out(self: &Arc<Self>, inner: &mut MutexGuard<'_, Inner>, name: &UserName) {
         inner.peers.remove(name);
+        if let Some(turn) = &self.turn {
+            turn.release(name);
+        }
         let effects = inner.calls.leave(name);
         announce(inner, name, Presence::Offline);
         self.apply(inner, None, effects);
@@ -224,7 +250,7 @@ impl Hub {
     /// Queues a server notice for `to` alone, outside the call machine (decode errors).
     pub fn notify(&self, to: &UserName, msg: &Message) {
         let inner = self.lock();
-        deliver(&inner, to, msg);
+        deliver(&inner.peers, to, msg);
     }
 
     fn ring_timeout(self: &Arc<Self>, caller: &UserName, ring: RingId) {
@@ -247,19 +273,26 @@ impl Hub {
         for effect in effects {
             match effect {
                 Effect::Send { to, msg } => {
-                    hold_or_queue(
-                        &mut inner.peers,
-                        &to,
-                        msg.to_json().into(),
-                        self.settings.send_queue,
-                    );
+                    // A frame one party of a call passes to the other is theirs to slow down.
+                    let sender = from.filter(|from| **from != to && is_passed_on(&msg));
+                    let text = msg.to_json().into();
+                    let relayed = sender.is_some();
+                    let queued =
+                        hold_or_queue(&mut inner.peers, &to, text, relayed, &self.settings);
+                    if let (Err(_), Some(sender)) = (queued, sender) {
+                        deliver(&inner.peers, sender, &overflowed(sender, &to, msg.kind()));
+                    }
                     touched.insert(to);
                 }
                 Effect::Missed {
                     caller,
                     callee,
                     reason,
-                } => self.record_missed(caller, callee, reason),
+                } => {
+                    if first_in_a_while(inner, &caller, &callee, reason) {
+                        self.record_missed(caller, callee, reason);
+                    }
+                }
                 Effect::StartRingTimer { caller, ring } => {
                     // The timer holds only a weak handle: a server shutting down is not
                     // kept alive by rings.
@@ -348,13 +381,13 @@ impl Online for Hub {
             users,
             full: true,
         };
-        deliver(&inner, name, &list);
+        deliver(&inner.peers, name, &list);
     }
 
     /// Disconnects `name`'s socket: its page stopped reading.
     fn kick(&self, name: &UserName) {
-        if let Some(peer) = self.lock().peers.get(name) {
-            peer.kick.notify_one();
+        if let Some(queue) = self.lock().peers.get(name).and_then(|p| p.queue.as_ref()) {
+            queue.kick();
         }
     }
 
@@ -362,7 +395,7 @@ impl Online for Hub {
     fn push(&self, to: &UserName, msg: &Message) {
         let inner = self.lock();
         if inner.peers.get(to).is_some_and(|peer| peer.synced) {
-            deliver(&inner, to, msg);
+            deliver(&inner.peers, to, msg);
         }
     }
 
@@ -402,13 +435,64 @@ fn announce(inner: &Inner, name: &UserName, state: Presence) {
     }
 }
 
-/// Queues `msg` for `to` if they are online. A full queue means their page stopped reading:
-/// they are kicked rather than buffered for without limit.
-fn deliver(inner: &Inner, to: &UserName, msg: &Message) {
-    let Some(peer) = inner.peers.get(to) else {
+/// Queues `msg` for `to` if they are online (see [`queue`]).
+fn deliver(peers: &HashMap<UserName, Peer>, to: &UserName, msg: &Message) {
+    let Some(peer) = peers.get(to) else {
         return;
     };
     queue(peer, to, msg.to_json().into());
+}
+
+/// Frames one party of a call writes for the other, which the server passes on.
+fn is_passed_on(msg: &Message) -> bool {
+    matches!(
+        msg,
+        Message::RingOffer { .. }
+            | Message::Offer { .. }
+            | Message::Answer { .. }
+            | Message::Ice { .. }
+    )
+}
+
+/// server → `sender`: your `kind` to `to` was dropped, their queue has no room for it.
+fn overflowed(sender: &UserName, to: &UserName, kind: &str) -> Message {
+    let why =
+        format!("slow down: {to}'s page has not read your last frames, so this {kind} was dropped");
+    Message::error(sender, ErrorCode::RateLimited, why)
+}
+
+/// Whether a missed call from `caller` to `callee` for `reason` is to be stored: always,
+/// unless it is a ring that could not ring and one was stored within
+/// [`REFUSED_RING_EVERY`].
+fn first_in_a_while(
+    inner: &mut Inner,
+    caller: &UserName,
+    callee: &UserName,
+    reason: Reason,
+) -> bool {
+    if !matches!(reason, Reason::Offline | Reason::Busy) {
+        return true;
+    }
+    let now = Instant::now();
+    let key = (caller.clone(), callee.clone());
+    let rings = &mut inner.refused_rings;
+    if rings
+        .get(&key)
+        .is_some_and(|at| now - *at < REFUSED_RING_EVERY)
+    {
+        return false;
+    }
+    // What no longer counts is forgotten once a period, so what is remembered is at most
+    // two periods' refused rings (which the ring allowance bounds).
+    if inner
+        .rings_pruned
+        .is_none_or(|at| now - at >= REFUSED_RING_EVERY)
+    {
+        rings.retain(|_, at| now - *at < REFUSED_RING_EVERY);
+        inner.rings_pruned = Some(now);
+    }
+    rings.insert(key, now);
+    true
 }
 
 /// 128 random bits as hex.
@@ -426,22 +510,58 @@ fn new_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Queues a call frame for `to`, or holds it while they are away: their page needs the
-/// other side's ICE candidates and hang-up when it comes back. At most a queue's worth
-/// is held; a call that says more than that while one side is away is beyond saving.
-fn hold_or_queue(peers: &mut HashMap<UserName, Peer>, to: &UserName, text: Utf8Bytes, cap: usize) {
+/// Queues a call frame for `to` (a `relayed` one from the other party of their call, or
+/// the server's notice), or holds it while they are away: their page needs the other
+/// side's ICE candidates and hang-up when it comes back. `Err` if a relayed frame found
+/// no room, and was dropped: its sender is to be told.
+///
+/// What is held stays within half a queue (frames and bytes), so it fits in the new
+/// socket's queue beside the welcome. When more comes, the oldest frames go: a page that
+/// comes back needs how things stand now, above all the hang-up that ended its call,
+/// which comes last.
+fn hold_or_queue(
+    peers: &mut HashMap<UserName, Peer>,
+    to: &UserName,
+    text: Utf8Bytes,
+    relayed: bool,
+    settings: &Settings,
+) -> Result<(), Refused> {
     let Some(peer) = peers.get_mut(to) else {
-        return;
+        return Ok(());
     };
-    if peer.queue.is_some() {
-        queue(peer, to, text);
-    } else if peer.held.len() + 1 < cap {
-        // A copy of its own: a relayed frame may share the sender's read buffer, which
-        // would be kept whole for as long as the frame is held.
-        peer.held.push(text.as_str().into());
+    match &peer.queue {
+        Some(queue) if relayed => match queue.try_relay(text) {
+            Err(Refused::Full) => Err(Refused::Full),
+            // Closed: the socket task already ended; `leave` is on its way.
+            Ok(()) | Err(Refused::Closed) => Ok(()),
+        },
+        Some(_) => {
+            self::queue(peer, to, text);
+            Ok(())
+        }
+        None => {
+            let max_frames = (settings.send_queue / 2).max(1);
+            let max_bytes = settings.send_queue_bytes / 2;
+            let mut bytes: usize = peer.held.iter().map(|t| t.len()).sum();
+            let mut dropped = 0;
+            while dropped < peer.held.len()
+                && (peer.held.len() - dropped >= max_frames || bytes + text.len() > max_bytes)
+            {
+                bytes -= peer.held[dropped].len();
+                dropped += 1;
+            }
+            peer.held.drain(..dropped);
+            // A copy of its own: a relayed frame may share the sender's read buffer, which
+            // would be kept whole for as long as the frame is held.
+            peer.held.push(text.as_str().into());
+            Ok(())
+        }
     }
 }
 
+/// Queues one of the server's notices for `to`. One that finds no room would leave their
+/// page wrong about how things stand: the socket is disconnected instead (see
+/// `server/queue.rs`), and the page, reconnecting, is told afresh.
 fn queue(peer: &Peer, to: &UserName, text: Utf8Bytes) {
     let Some(queue) = &peer.queue else {
         // Away: `hold_or_queue` holds call frames; chat the page asks for again on its return.
@@ -449,11 +569,14 @@ fn queue(peer: &Peer, to: &UserName, text: Utf8Bytes) {
     };
     match queue.try_send(Outgoing::Text(text)) {
         Ok(()) => {}
-        Err(mpsc::error::TrySendError::Full(_)) => {
+        Err(Refused::Full) => {
             tracing::info!(user = %to, "send queue full: disconnecting a page that stopped reading");
-            peer.kick.notify_one();
+            queue.kick();
         }
         // The socket task already ended; `leave` is on its way.
-        Err(mpsc::error::TrySendError::Closed(_)) => {}
+        Err(Refused::Closed) => {}
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,20 +1,22 @@
 //! One signaling socket: sign the user in, pump frames between the socket and the hub,
 //! and sign them out however the socket ends.
 
-use super::hub::{Ending, Hub};
+use super::call::NameInUse;
+use super::hub::{Ending, Hub, Session};
+use super::meter::{Class, Who};
 use super::relay::RelayFrame;
 use crate::protocol::{self, ErrorCode, Message, Route, SYSTEM_USER, UserName, close};
-use crate::server::chat::{self, Limiter};
-use crate::server::queue::Outgoing;
+use crate::server::chat;
+use crate::server::queue::{self, Outgoing};
 use crate::server::reach::ice;
 use crate::server::settings::SILENT_BEATS;
 use crate::text::NAME_IN_USE;
 use axum::extract::ws::{CloseFrame, Message as Frame, Utf8Bytes, WebSocket};
+use futures::future::Either;
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
 /// How long a closing socket gets to flush its last frames.
@@ -22,55 +24,76 @@ const FLUSH: Duration = Duration::from_secs(2);
 
 /// Runs one user's socket until it closes, then signs the user out (or, if it was lost
 /// mid-call, lets the hub keep them for the grace period). `resume` is the secret from
-/// an earlier `welcome`, when the page is coming back.
-pub async fn handle_socket(
+/// an earlier `welcome`, when the page is coming back; `who` is what its frames count
+/// against (see [`Meter::who`](super::meter::Meter::who)).
+///
+/// Not an `async fn`: the socket is split and its user signed in before the future is
+/// made, so that neither the `WebSocket` (a few hundred bytes) nor the resume secret is
+/// kept in it, unused, for as long as the socket lives.
+pub fn handle_socket(
     socket: WebSocket,
     hub: Arc<Hub>,
     name: UserName,
     resume: Option<String>,
+    who: Who,
+) -> impl Future<Output = ()> + Send + 'static {
+    let (sink, stream) = socket.split();
+    match hub.join(&name, resume.as_deref()) {
+        Ok(session) => Either::Left(serve(sink, stream, hub, name, session, who)),
+        Err(in_use) => Either::Right(refuse(sink, name, in_use)),
+    }
+}
+
+/// Tells a second socket for a name that is online why it is closed, and closes it.
+async fn refuse(mut sink: SplitSink<WebSocket, Frame>, name: UserName, in_use: NameInUse) {
+    tracing::info!(user = %name, "refused a second socket: {in_use}");
+    let notice = Message::error(&name, ErrorCode::NameInUse, NAME_IN_USE.into());
+    let _ = sink.send(Frame::Text(notice.to_json().into())).await;
+    let _ = sink
+        .send(close_frame(close::NAME_IN_USE, close::NAME_IN_USE_REASON))
+        .await;
+}
+
+/// The signed-in user's socket, from the welcome to signing out.
+async fn serve(
+    sink: SplitSink<WebSocket, Frame>,
+    stream: SplitStream<WebSocket>,
+    hub: Arc<Hub>,
+    name: UserName,
+    session: Session,
+    who: Who,
 ) {
-    let (mut sink, stream) = socket.split();
-    let session = match hub.join(&name, resume.as_deref()) {
-        Ok(session) => session,
-        Err(in_use) => {
-            tracing::info!(user = %name, "refused a second socket: {in_use}");
-            let notice = Message::error(&name, ErrorCode::NameInUse, NAME_IN_USE.into());
-            let _ = sink.send(Frame::Text(notice.to_json().into())).await;
-            let _ = sink
-                .send(close_frame(close::NAME_IN_USE, close::NAME_IN_USE_REASON))
-                .await;
-            return;
-        }
-    };
     tracing::debug!(user = %name, "signed in");
     let mut send = tokio::spawn(send_task(sink, session.queue));
     let mut send_ended = false;
+    let closer = &session.closer;
     let ending = tokio::select! {
         // Fixed order: no random draw each time a frame wakes this task.
         biased;
-        ending = receive_loop(stream, &hub, &name, session.closer) => ending,
+        ending = receive_loop(stream, &hub, &name, &who, closer) => ending,
         _ = &mut send => {
             send_ended = true;
             Ending::Lost
         }
-        _ = session.kick.notified() => {
-            // Its reader is stuck (the send task may be blocked on a full TCP buffer), or
-            // the same page is back on a new socket.
+        _ = closer.kicked() => {
+            // Its queue has no room (the send task may be blocked on a full TCP buffer),
+            // or the same page is back on a new socket.
             send.abort();
             Ending::Closed
         }
     };
     hub.leave(&name, session.id, ending);
     tracing::debug!(user = %name, "signed out");
-    // `leave` dropped the hub's sender, so the send task ends once it has flushed. A
-    // finished JoinHandle must not be awaited again: that panics.
+    // `leave` dropped the hub's sender, and this is the last, so the send task ends once
+    // it has flushed. A finished JoinHandle must not be awaited again: that panics.
+    drop(session.closer);
     if !send_ended && tokio::time::timeout(FLUSH, &mut send).await.is_err() {
         send.abort();
     }
 }
 
 /// Writes queued frames to the socket until the queue ends or a `Close` is queued.
-async fn send_task(mut sink: SplitSink<WebSocket, Frame>, mut queue: mpsc::Receiver<Outgoing>) {
+async fn send_task(mut sink: SplitSink<WebSocket, Frame>, mut queue: queue::Receiver) {
     while let Some(out) = queue.recv().await {
         let frame = match out {
             Outgoing::Text(text) => Frame::Text(text),
@@ -87,25 +110,20 @@ async fn send_task(mut sink: SplitSink<WebSocket, Frame>, mut queue: mpsc::Recei
     let _ = sink.close().await;
 }
 
-/// Reads frames until the socket closes, breaks or falls silent, and says which. A bad
-/// frame is answered and reading goes on; only a broken or oversized one ends the socket.
-/// Pings go out every heartbeat, so a live page always has something (a pong) to say.
+/// Reads frames until the socket closes, breaks or falls silent, or its queue is stuck,
+/// and says which. A bad frame is answered and reading goes on, as is one over the
+/// sender's allowance; only a broken or oversized one ends the socket. Pings go out every
+/// heartbeat, so a live page always has something (a pong) to say.
 async fn receive_loop(
     mut stream: SplitStream<WebSocket>,
     hub: &Arc<Hub>,
     name: &UserName,
-    closer: mpsc::Sender<Outgoing>,
+    who: &Who,
+    closer: &queue::Sender,
 ) -> Ending {
+    // What is made afresh where it is needed (the chat handler, the stall), rather than
+    // kept in this loop's state, is not kept for every idle socket either.
     let settings = hub.settings();
-    let limiter = Limiter::new(settings.chat_rate_per_sec, settings.chat_burst);
-    let chat = chat::Socket {
-        online: hub.as_ref(),
-        store: hub.store(),
-        settings,
-        me: name,
-        own: &closer,
-        limiter: &limiter,
-    };
     let beat = settings.heartbeat();
     let mut heartbeat = tokio::time::interval_at(Instant::now() + beat, beat);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -129,6 +147,10 @@ async fn receive_loop(
                     return Ending::Lost;
                 }
                 let _ = closer.try_send(Outgoing::Ping);
+                if closer.is_stuck(queue::stall(settings)) {
+                    tracing::info!(user = %name, "send queue stuck: disconnecting a page that stopped reading");
+                    return Ending::Closed;
+                }
                 continue;
             }
             _ = tick(&mut renew), if renew.is_some() => {
@@ -144,23 +166,41 @@ async fn receive_loop(
         match frame {
             // Most frames in a call are relayed without being rebuilt (see relay.rs).
             Ok(Frame::Text(text)) => match RelayFrame::parse(&text) {
-                Some(frame) => hub.relay(name, &frame),
+                Some(frame) => {
+                    if allowed(hub, name, who, Class::Call, None) {
+                        hub.relay(name, &frame);
+                    }
+                }
                 None => match protocol::decode(&text) {
+                    Ok(msg) if !allowed(hub, name, who, Class::of(&msg), Some(&msg)) => {}
                     // Boxed: its state (database round trips) would otherwise sit inside
                     // every socket's task, idle or not, for the socket's whole life.
-                    Ok(msg) if msg.is_chat_request() => Box::pin(chat.handle(msg)).await,
+                    Ok(msg) if msg.is_chat_request() => {
+                        let chat = chat::Socket {
+                            online: hub.as_ref(),
+                            store: hub.store(),
+                            settings,
+                            me: name,
+                            own: closer,
+                        };
+                        Box::pin(chat.handle(msg)).await
+                    }
                     Ok(msg) => hub.handle(name, msg),
                     Err(err) => {
                         // Logged without the frame: it may hold someone's SDP.
                         tracing::debug!(user = %name, code = ?err.code(), bytes = text.len(), "refused a frame");
-                        hub.notify(name, &Message::error(name, err.code(), err.to_string()));
+                        if allowed(hub, name, who, Class::Other, None) {
+                            hub.notify(name, &Message::error(name, err.code(), err.to_string()));
+                        }
                     }
                 },
             },
             Ok(Frame::Binary(bytes)) => {
                 tracing::debug!(user = %name, bytes = bytes.len(), "refused a binary frame");
-                let why = "binary frames are not supported: send JSON text".to_owned();
-                hub.notify(name, &Message::error(name, ErrorCode::Binary, why));
+                if allowed(hub, name, who, Class::Other, None) {
+                    let why = "binary frames are not supported: send JSON text".to_owned();
+                    hub.notify(name, &Message::error(name, ErrorCode::Binary, why));
+                }
             }
             // A page that is left or reloaded says 1001; one closed by script says 1000 or
             // gives no code. An error code (a proxy cutting it, a server error) may come back.
@@ -183,6 +223,26 @@ async fn receive_loop(
             }
         }
     }
+}
+
+/// Counts a frame of `class` from `name` against `who`'s allowances; if it is over, tells
+/// the page (naming a refused chat message's id, so the page can mark it) and says no.
+fn allowed(hub: &Hub, name: &UserName, who: &Who, class: Class, msg: Option<&Message>) -> bool {
+    let meter = hub.meter();
+    if meter.allows(class, who) {
+        return true;
+    }
+    let id = match msg {
+        Some(Message::ChatSend { id, .. }) => Some(id.clone()),
+        _ => None,
+    };
+    let why = meter.why(class).to_owned();
+    tracing::debug!(user = %name, ?class, "refused a frame over its allowance");
+    hub.notify(
+        name,
+        &Message::chat_error(name, ErrorCode::RateLimited, why, id),
+    );
+    false
 }
 
 /// The next tick of an interval that may not exist (then never).
