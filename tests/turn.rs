@@ -2,98 +2,30 @@
 //! messages over real UDP sockets: it takes exactly the TURN REST credentials pages are
 //! given, refuses to relay to this host and into local and special networks unless told
 //! to, lets its own relays reach each other, relays to a loopback peer when told to, caps
-//! allocations per user and per client address, frees a name's relays on request, and
-//! answers a flood of strangers with little and at no cost in memory.
+//! allocations per user and per client address, and frees a name's relays on request and
+//! when its page signs out. (The flood of strangers is turn_flood.rs.)
 
+mod common;
+
+use common::turn::{allocate, bare_allocate, client, client_at, config, credentials, now, start};
 use duet::protocol::UserName;
-use duet::server::reach::ice::turn_credentials;
-use duet::server::reach::turn::{TurnConfig, TurnServer};
+use duet::server::reach::turn::TurnConfig;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use stun::agent::TransactionId;
 use stun::attributes::{ATTR_NONCE, ATTR_REALM, ATTR_USERNAME};
 use stun::error_code::ErrorCodeAttribute;
 use stun::integrity::MessageIntegrity;
 use stun::message::{
-    CLASS_ERROR_RESPONSE, CLASS_REQUEST, CLASS_SUCCESS_RESPONSE, Getter, METHOD_ALLOCATE,
-    METHOD_BINDING, Message, MessageType, Setter,
+    CLASS_ERROR_RESPONSE, CLASS_REQUEST, CLASS_SUCCESS_RESPONSE, Getter, METHOD_ALLOCATE, Message,
+    MessageType, Setter,
 };
 use stun::textattrs::TextAttribute;
 use tokio::net::UdpSocket;
 use tokio::time::timeout;
-use turn::client::{Client, ClientConfig};
 use turn::proto::PROTO_UDP;
 use turn::proto::reqtrans::RequestedTransport;
 use webrtc_util::Conn;
-
-const SECRET: &str = "north-pole-secret";
-
-/// A server on loopback with the default caps.
-fn config(allow_private: bool) -> TurnConfig {
-    TurnConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        relay_ip: "127.0.0.1".parse().unwrap(),
-        realm: "duet".into(),
-        secret: SECRET.into(),
-        allow_private,
-        max_allocations_per_user: 10,
-        max_allocations_per_address: 20,
-    }
-}
-
-async fn start(config: TurnConfig) -> TurnServer {
-    TurnServer::start(config)
-        .await
-        .expect("the TURN server starts")
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-/// Credentials for `name` as a page gets them, expiring at `expiry`.
-fn credentials(name: &str, expiry: u64) -> (String, String) {
-    turn_credentials(SECRET, &UserName::parse(name).unwrap(), expiry)
-}
-
-async fn client(turn: &TurnServer, username: String, password: String) -> Client {
-    client_at("127.0.0.1", turn, username, password).await
-}
-
-/// A client on `ip` (any of 127.0.0.0/8 is this machine too).
-async fn client_at(ip: &str, turn: &TurnServer, username: String, password: String) -> Client {
-    let socket = UdpSocket::bind((ip, 0)).await.unwrap();
-    let addr = turn.local_addr().to_string();
-    let client = Client::new(ClientConfig {
-        stun_serv_addr: addr.clone(),
-        turn_serv_addr: addr,
-        username,
-        password,
-        realm: "duet".into(),
-        software: String::new(),
-        rto_in_ms: 0,
-        conn: Arc::new(socket),
-        vnet: None,
-    })
-    .await
-    .unwrap();
-    client.listen().await.unwrap();
-    client
-}
-
-/// Allocates a relay, within a bound so a silent server fails the test instead of hanging it.
-/// Takes a (cheap) clone: the relay must not borrow the client.
-async fn allocate(client: Client) -> Result<impl Conn, String> {
-    timeout(Duration::from_secs(10), client.allocate())
-        .await
-        .map_err(|_| "no answer in 10 s".to_string())?
-        .map_err(|err| err.to_string())
-}
 
 #[tokio::test]
 async fn page_credentials_allocate_and_wrong_or_expired_ones_do_not() {
@@ -446,20 +378,6 @@ async fn releasing_a_name_closes_its_relays_and_frees_their_ports() {
     turn.stop().await;
 }
 
-/// An Allocate with no credentials, as every client's first is.
-fn bare_allocate() -> Vec<u8> {
-    let mut m = Message::new();
-    m.build(&[
-        Box::new(TransactionId::new()),
-        Box::new(MessageType::new(METHOD_ALLOCATE, CLASS_REQUEST)),
-        Box::new(RequestedTransport {
-            protocol: PROTO_UDP,
-        }),
-    ])
-    .unwrap();
-    m.raw
-}
-
 /// An Allocate with `name`'s page credentials and `nonce`.
 fn signed_allocate(name: &str, nonce: &str) -> Vec<u8> {
     let (username, password) = credentials(name, now() + 60);
@@ -525,88 +443,6 @@ async fn a_nonce_holds_only_from_the_address_it_was_given_to() {
     assert!(TextAttribute::get_from_as(&replayed, ATTR_NONCE).is_ok());
     let granted = exchange(&asked, server, &signed_allocate("alice", &nonce)).await;
     assert_eq!(granted.typ.class, CLASS_SUCCESS_RESPONSE, "{granted}");
-    turn.stop().await;
-}
-
-/// This process's resident memory, in KiB.
-fn resident_kib() -> i64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|kib| kib.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS in /proc/self/status")
-}
-
-/// Datagrams in the flood. The crate alone kept a nonce of about 120 bytes for each, and
-/// answered each with 72 bytes for 28.
-const FLOOD: usize = 100_000;
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_flood_of_strangers_gets_few_answers_and_costs_no_memory() {
-    let turn = start(config(false)).await;
-    let server = turn.local_addr();
-    let flooder = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
-    let answers = Arc::new(AtomicUsize::new(0));
-    let counting = tokio::spawn({
-        let (flooder, answers) = (flooder.clone(), answers.clone());
-        async move {
-            let mut buf = [0u8; 1500];
-            while flooder.recv_from(&mut buf).await.is_ok() {
-                answers.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-    });
-    let request = bare_allocate();
-    let before = resident_kib();
-    let started = Instant::now();
-    for i in 0..FLOOD {
-        flooder.send_to(&request, server).await.unwrap();
-        // Paced, so the server reads them rather than the kernel dropping them.
-        if i % 100 == 99 {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    }
-    // The server reads its socket in order: once a later request is answered, it has read
-    // the whole flood (or the kernel has dropped what it could not hold).
-    let witness = UdpSocket::bind("127.0.0.2:0").await.unwrap();
-    let mut binding = Message::new();
-    binding
-        .build(&[
-            Box::new(TransactionId::new()),
-            Box::new(MessageType::new(METHOD_BINDING, CLASS_REQUEST)),
-        ])
-        .unwrap();
-    let mut buf = [0u8; 1500];
-    loop {
-        witness.send_to(&binding.raw, server).await.unwrap();
-        if timeout(Duration::from_millis(200), witness.recv_from(&mut buf))
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the server is still busy with the flood"
-        );
-    }
-    let elapsed = started.elapsed();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let grown = resident_kib() - before;
-    let answered = answers.load(Ordering::Relaxed);
-    counting.abort();
-    // 20 at once, then 10 a second (and a few to spare).
-    let allowed = 20 + 10 * elapsed.as_secs_f64().ceil() as usize + 10;
-    println!("{FLOOD} requests in {elapsed:?}: {answered} answered, resident memory {grown:+} KiB");
-    assert!(
-        answered <= allowed,
-        "{answered} of {FLOOD} answered in {elapsed:?}"
-    );
-    assert!(
-        grown < 4 * 1024,
-        "resident memory grew by {grown} KiB over {FLOOD} requests"
-    );
     turn.stop().await;
 }
 

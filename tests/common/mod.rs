@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod chat;
+pub mod turn;
 
 use duet::protocol::{self, ACCEPT, ErrorCode, Message, Reason, Route, SYSTEM_USER};
 use duet::server::Settings;
