@@ -72,11 +72,15 @@ pub fn ChatPanel(chat: ChatView, act: Callback<ChatAction>, me: String) -> impl 
                 <button id="groupAdd" type="submit">{text::ADD}</button>
             </form>
             <p class="hint" hidden=move || chat.open.with(Option::is_some)>{text::PICK_CONVERSATION}</p>
-            <ol id="messages" node_ref=list on:scroll=on_scroll>
-                <For each=move || chat.lines.get() key=Line::render_key let(line)>
-                    <ChatLine line me=me.clone() />
-                </For>
-            </ol>
+            // A live region of its own around the list: `role="log"` on the list itself
+            // would hide that its items are list items.
+            <div class="log" role="log" aria-live="polite" aria-label=text::MESSAGES>
+                <ol id="messages" node_ref=list on:scroll=on_scroll>
+                    <For each=move || chat.lines.get() key=Line::render_key let(line)>
+                        <ChatLine line me=me.clone() />
+                    </For>
+                </ol>
+            </div>
             <p id="chatError" role="alert">{move || chat.error.get()}</p>
             <form class="compose" on:submit=send hidden=move || chat.open.with(Option::is_none)>
                 <TextField id="chatInput" label=text::WRITE value=draft holds=Holds::Prose />

@@ -31,12 +31,14 @@ pub fn People(
         to_user.set(name.to_string());
         act.run(ChatAction::Open(Conversation::User(name)));
     };
+    // Rows are keyed by who or which group alone: an unread count that changes updates
+    // its row in place, so a row with keyboard focus keeps it.
     let chats = move || {
         chat.threads.with(|threads| {
             threads
                 .iter()
                 .filter_map(|t| match &t.conversation {
-                    Conversation::User(name) => Some((name.clone(), t.unread)),
+                    Conversation::User(name) => Some(name.clone()),
                     Conversation::Group(_) => None,
                 })
                 .collect::<Vec<_>>()
@@ -47,7 +49,7 @@ pub fn People(
             threads
                 .iter()
                 .filter_map(|t| match &t.conversation {
-                    Conversation::Group(group) => Some((group.clone(), t.unread, t.members.len())),
+                    Conversation::Group(group) => Some(group.clone()),
                     Conversation::User(_) => None,
                 })
                 .collect::<Vec<_>>()
@@ -69,21 +71,23 @@ pub fn People(
             <h2>{text::ONLINE}</h2>
             <TextField id="onlineFilter" label=text::FILTER value=filter holds=Holds::Search />
             <ul id="online" class="list">
-                <For each=shown key=|(name, state)| (name.clone(), *state) let((name, state))>
+                <For each=shown key=|(name, _)| name.clone() let((name, _))>
                     {
                         let unread = {
                             let conversation = Conversation::User(name.clone());
                             Signal::derive(move || chat.unread(&conversation))
                         };
                         let label = name.to_string();
-                        let state_word = match state {
-                            Presence::InCall => text::IN_A_CALL,
-                            _ => "",
+                        let in_call = {
+                            let name = name.clone();
+                            Signal::derive(move || {
+                                chat.online.with(|online| {
+                                    online.iter().any(|(n, state)| n == &name && *state == Presence::InCall)
+                                })
+                            })
                         };
-                        let data_state = match state {
-                            Presence::InCall => "in_call",
-                            _ => "available",
-                        };
+                        let state_word = move || if in_call.get() { text::IN_A_CALL } else { "" };
+                        let data_state = move || if in_call.get() { "in_call" } else { "available" };
                         let who = name.clone();
                         view! {
                             <li
@@ -104,13 +108,21 @@ pub fn People(
 
             <h2>{text::CHATS}</h2>
             <ul id="chats" class="list">
-                <For each=chats key=|pair| pair.clone() let((name, unread))>
+                <For each=chats key=|name| name.clone() let(name)>
                     {
                         let who = name.clone();
+                        let unread = {
+                            let conversation = Conversation::User(name.clone());
+                            Signal::derive(move || chat.unread(&conversation))
+                        };
                         view! {
-                            <li data-chat=name.to_string() data-unread=unread.to_string() on:click=move |_| open_user(who.clone())>
+                            <li
+                                data-chat=name.to_string()
+                                data-unread=move || unread.get().to_string()
+                                on:click=move |_| open_user(who.clone())
+                            >
                                 <button type="button">{name.to_string()}</button>
-                                <Badge count=Signal::derive(move || unread) />
+                                <Badge count=unread />
                             </li>
                         }
                     }
@@ -119,17 +131,21 @@ pub fn People(
 
             <h2>{text::GROUPS}</h2>
             <ul id="groups" class="list">
-                <For each=groups key=|entry| entry.clone() let((group, unread, _members))>
+                <For each=groups key=|group| group.clone() let(group)>
                     {
                         let which = group.clone();
+                        let unread = {
+                            let conversation = Conversation::Group(group.clone());
+                            Signal::derive(move || chat.unread(&conversation))
+                        };
                         view! {
                             <li
                                 data-group=group.to_string()
-                                data-unread=unread.to_string()
+                                data-unread=move || unread.get().to_string()
                                 on:click=move |_| act.run(ChatAction::Open(Conversation::Group(which.clone())))
                             >
                                 <button type="button">{group.to_string()}</button>
-                                <Badge count=Signal::derive(move || unread) />
+                                <Badge count=unread />
                             </li>
                         }
                     }
@@ -144,10 +160,13 @@ pub fn People(
     }
 }
 
-/// An unread count, hidden at zero.
+/// An unread count, hidden at zero; a screen reader hears "3 unread".
 #[component]
 fn Badge(count: Signal<u32>) -> impl IntoView {
     view! {
-        <span class="badge" hidden=move || count.get() == 0>{move || count.get()}</span>
+        <span class="badge" hidden=move || count.get() == 0>
+            {move || count.get()}
+            <span class="visually-hidden">" " {text::UNREAD}</span>
+        </span>
     }
 }

@@ -1,4 +1,5 @@
-//! A one-line text input bound to a signal, labelled by its placeholder for screen readers.
+//! A one-line text input bound to a signal, with a label screen readers read (the layout
+//! shows the same words as its placeholder).
 
 use leptos::prelude::*;
 
@@ -26,11 +27,11 @@ pub fn TextField(
         Holds::Search => ("search", "none"),
     };
     view! {
+        <label for=id class="visually-hidden">{label}</label>
         <input
             id=id
             type=kind
             placeholder=label
-            aria-label=label
             autocomplete="off"
             autocapitalize=capitalize
             bind:value=value

@@ -34,15 +34,21 @@ fn lan_link() -> Option<LanLink> {
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let name = RwSignal::new(String::new());
+    let field = NodeRef::<leptos::html::Input>::new();
     let error = RwSignal::new(None::<String>);
+    // The name is read from the field itself when the form is sent, never written into it:
+    // text typed before the page's script took over stays where it is.
     let open = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match UserName::parse(name.get_untracked().trim()) {
+        let typed = field.get_untracked().map(|f| f.value()).unwrap_or_default();
+        match UserName::parse(typed.trim()) {
             Ok(name) => go_to(&crate::pages::call::page_path(&name)),
             Err(why) => error.set(Some(text::bad_name(&why.to_string()))),
         }
     };
+    // Set once the page is hydrated, for tests and scripts.
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
     // Computed while the server renders the page and written into it, so the browser
     // hydrates the same panel without asking again (and without async machinery).
     let lan = SharedValue::new(lan_link).into_inner();
@@ -50,16 +56,19 @@ pub fn HomePage() -> impl IntoView {
         <section class="home">
             <h1>{text::APP_NAME}</h1>
             <p class="tagline">{text::TAGLINE}</p>
-            <form on:submit=open>
+            // Without the script (Enter pressed while the page loads) the browser sends the
+            // form as `/?name=NAME`, which the server answers with NAME's page.
+            <form method="get" action="/" on:submit=open data-ready=move || ready.get().to_string()>
                 <label for="name">{text::PICK_NAME}</label>
                 <input
                     id="name"
+                    name="name"
+                    node_ref=field
                     type="text"
                     required
                     maxlength="64"
                     autocomplete="nickname"
                     autocapitalize="none"
-                    bind:value=name
                 />
                 <small>{text::NAME_RULE}</small>
                 <button type="submit">{text::OPEN}</button>

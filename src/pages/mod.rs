@@ -3,5 +3,5 @@
 mod call;
 mod home;
 
-pub use call::{CallPage, page_user};
+pub use call::{CallPage, page_path, page_user};
 pub use home::{HomePage, LAN_QR_PATH, LanLink};

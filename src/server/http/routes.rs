@@ -18,7 +18,7 @@ use axum::extract::{
     ConnectInfo, FromRef, FromRequestParts, Path, Request, State, WebSocketUpgrade,
 };
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use leptos::prelude::*;
 use std::net::SocketAddr;
@@ -141,7 +141,22 @@ async fn webrtc(
 }
 
 /// `/`, the home page.
+/// `/?name=NAME`, the home page's form sent before the page's script took it over (Enter
+/// pressed while the page loads), goes to NAME's call page; a bad name gets the home page,
+/// whose script then says why.
 async fn home(State(state): State<AppState>, req: Request) -> Response {
+    let asked = req.uri().query().and_then(|query| {
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("name="))
+            .map(|raw| raw.replace('+', " "))
+    });
+    if let Some(raw) = asked {
+        let decoded = percent_encoding::percent_decode_str(&raw).decode_utf8_lossy();
+        if let Ok(name) = UserName::parse(decoded.trim()) {
+            return Redirect::to(&crate::pages::page_path(&name)).into_response();
+        }
+    }
     render_page(&state, req).await
 }
 
