@@ -480,3 +480,19 @@ async fn a_confirmation_of_more_ids_than_any_frame_holds_is_refused() {
         other => panic!("alice: expected chat_delivered, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_spelling_of_the_servers_own_name_is_no_member() {
+    let settings = roomy();
+    let addr = start(settings.clone()).await;
+    let (mut alice, _) = chat_page(addr, "alice").await;
+
+    create_group(&mut alice, "friends", &["bob".into(), "Duet".into()]).await;
+    let why = expect_error(&mut alice, ErrorCode::BadName).await;
+    assert!(why.contains("reserved"), "{why}");
+    let stored = count(
+        &settings,
+        "SELECT COUNT(*) FROM conversations WHERE name = 'friends'",
+    );
+    assert_eq!(stored, 0, "the refused group was stored");
+}

@@ -17,6 +17,7 @@ pub mod frames;
 pub mod pending;
 pub mod store;
 
+use super::names;
 use super::queue;
 use super::settings::Settings;
 use crate::protocol::{
@@ -349,6 +350,12 @@ impl Socket<'_> {
     /// `creating`, this page's user too). The database checks the rest; this refuses a
     /// crowd before any database work.
     async fn within_cap(&self, members: Vec<UserName>, creating: bool) -> Option<Vec<UserName>> {
+        // A spelling of the server's own name can never sign in: not a member to add.
+        if let Some(reserved) = members.iter().find(|m| names::check((*m).clone()).is_err()) {
+            let why = format!("{reserved:?}: {}", crate::protocol::NameError::Reserved);
+            self.reply_error(ErrorCode::BadName, why, None).await;
+            return None;
+        }
         let distinct: BTreeSet<UserName> = members
             .into_iter()
             .filter(|member| !creating || member != self.me)
