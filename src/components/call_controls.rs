@@ -1,8 +1,10 @@
 //! The name to call and the buttons; each is shown only in the phase where it applies.
+//! A ring takes the keyboard: focus moves to *Accept*, and *Escape* declines.
 
 use super::{Holds, TextField};
 use crate::phone::{Action, Phase, PhoneView};
 use crate::text;
+use leptos::html::Button;
 use leptos::prelude::*;
 
 #[component]
@@ -19,6 +21,34 @@ pub fn CallControls(
         ev.prevent_default();
         act.run(Action::Call(to_user.get_untracked()));
     };
+    let accept = NodeRef::<Button>::new();
+    // Effects run only in the browser.
+    Effect::new(move |_| {
+        if view.phase.get() == Phase::RingingIn {
+            // Once the buttons are shown (a hidden one takes no focus); not from someone
+            // typing, whose next Enter would otherwise answer the call.
+            request_animation_frame(move || {
+                let typing = document()
+                    .active_element()
+                    .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA"));
+                if let Some(button) = accept.get_untracked()
+                    && !typing
+                {
+                    let _ = button.focus();
+                }
+            });
+        }
+    });
+    Effect::new(move |_| {
+        let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.key() == "Escape" && view.phase.get_untracked() == Phase::RingingIn {
+                act.run(Action::Decline);
+            }
+        });
+        on_cleanup(move || keys.remove());
+    });
+    let not_cancellable =
+        move || !matches!(view.phase.get(), Phase::OpeningCamera | Phase::RingingOut);
     view! {
         <form class="dial" on:submit=call hidden=not_in(Phase::Idle)>
             <TextField id="toUser" label=text::TO_USER value=to_user holds=Holds::Names />
@@ -28,14 +58,14 @@ pub fn CallControls(
             </button>
         </form>
         <div class="ring" hidden=not_in(Phase::RingingIn)>
-            <button id="accept" type="button" class="go" on:click=move |_| act.run(Action::Accept)>
+            <button id="accept" node_ref=accept type="button" class="go" on:click=move |_| act.run(Action::Accept)>
                 {text::ACCEPT}
             </button>
             <button id="decline" type="button" class="stop" on:click=move |_| act.run(Action::Decline)>
                 {text::DECLINE}
             </button>
         </div>
-        <button id="cancel" type="button" class="stop" hidden=not_in(Phase::RingingOut) on:click=move |_| act.run(Action::Cancel)>
+        <button id="cancel" type="button" class="stop" hidden=not_cancellable on:click=move |_| act.run(Action::Cancel)>
             {text::CANCEL}
         </button>
         <button id="hangup" type="button" class="stop" hidden=not_in(Phase::InCall) on:click=move |_| act.run(Action::HangUp)>
