@@ -92,3 +92,20 @@ test('without permission there is no notification; Video call asks for it once',
   await alice.page.locator('#cancel').click();
   await expectState(bob, 'idle', 'cancelled');
 });
+
+test('a ring does not take the keyboard from someone typing', async ({ open }) => {
+  const [alice, bob] = await Promise.all([open('alice'), open('bob')]);
+  await idle(alice, bob);
+  await bob.page.locator('#toUser').fill(alice.name);
+  await bob.page.locator('#openChat').click();
+  const input = bob.page.locator('#chatInput');
+  await input.fill('half a sentence');
+
+  await ring(alice, bob);
+  // One frame for the focus to move, were it to.
+  await bob.page.evaluate(() => new Promise(requestAnimationFrame));
+  await expect(input).toBeFocused();
+  await expect(bob.page.locator('#accept')).not.toBeFocused();
+  await alice.page.locator('#cancel').click();
+  await expectState(bob, 'idle', 'cancelled');
+});

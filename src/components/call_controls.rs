@@ -28,9 +28,10 @@ pub fn CallControls(
             // Once the buttons are shown (a hidden one takes no focus); not from someone
             // typing, whose next Enter would otherwise answer the call.
             request_animation_frame(move || {
-                let typing = document()
-                    .active_element()
-                    .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA"));
+                let typing = document().active_element().is_some_and(|el| {
+                    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA")
+                        && el.closest("[hidden]").ok().flatten().is_none()
+                });
                 if let Some(button) = accept.get_untracked()
                     && !typing
                 {
