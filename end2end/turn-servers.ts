@@ -1,19 +1,26 @@
 // The servers the TURN tests (tests/turn.spec.ts) talk to, beside the default one: duet
 // instances whose pages may only use relay candidates, one with its built-in TURN server,
-// one pointed at a coturn, one whose TURN secret is wrong, and the coturn itself. All on
-// 127.0.0.1 inside the test's network namespace, so relaying to loopback must be allowed.
+// one pointed at a coturn, one whose TURN secret is wrong, one whose TURN server is not
+// there (tests/connect-timeout.spec.ts), and the coturn itself. All on 127.0.0.1 inside
+// the test's network namespace, so relaying to loopback must be allowed.
 
 /** A duet server's port, its built-in TURN server's UDP port and coturn's, all moveable. */
 const base = Number(process.env.DUET_E2E_TURN_PORT ?? 3931);
 export const BUILT_IN_PORT = base;
 export const COTURN_DUET_PORT = base + 1;
 export const WRONG_SECRET_PORT = base + 2;
+export const UNREACHABLE_PORT = base + 3;
 export const BUILT_IN_TURN_PORT = base + 10;
 export const COTURN_PORT = base + 11;
+/** A UDP port nothing listens on: the TURN server of 'turn-unreachable'. */
+export const NO_TURN_PORT = base + 12;
 
 export const BUILT_IN_URL = `http://127.0.0.1:${BUILT_IN_PORT}`;
 export const COTURN_DUET_URL = `http://127.0.0.1:${COTURN_DUET_PORT}`;
 export const WRONG_SECRET_URL = `http://127.0.0.1:${WRONG_SECRET_PORT}`;
+export const UNREACHABLE_URL = `http://127.0.0.1:${UNREACHABLE_PORT}`;
+/** How long the pages of 'turn-unreachable' let a call try to connect. */
+export const UNREACHABLE_CONNECT_SECS = 3;
 
 const SECRET = 'e2e-turn-secret';
 
@@ -61,6 +68,14 @@ export const turnServers = [
   duet('turn-wrong-secret', WRONG_SECRET_PORT, {
     DUET_TURN_SECRET: 'not-the-secret',
     DUET_TURN_URLS: `turn:127.0.0.1:${BUILT_IN_TURN_PORT}?transport=udp`,
+  }),
+  // Relay only, through a TURN server nothing answers for: no call can connect, and each
+  // ends at its (short) deadline.
+  duet('turn-unreachable', UNREACHABLE_PORT, {
+    DUET_ICE_SERVERS: JSON.stringify([
+      { urls: [`turn:127.0.0.1:${NO_TURN_PORT}?transport=udp`], username: 'u', credential: 'p' },
+    ]),
+    DUET_CONNECT_TIMEOUT_SECS: String(UNREACHABLE_CONNECT_SECS),
   }),
   {
     name: 'coturn',

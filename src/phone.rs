@@ -11,6 +11,8 @@ pub enum Phase {
     /// The socket is not signed in yet.
     Connecting,
     Idle,
+    /// This page asks the browser for camera and microphone before it calls.
+    OpeningCamera,
     RingingOut,
     RingingIn,
     InCall,
@@ -24,6 +26,7 @@ impl Phase {
         match self {
             Phase::Connecting => "connecting",
             Phase::Idle => "idle",
+            Phase::OpeningCamera => "opening-camera",
             Phase::RingingOut => "ringing-out",
             Phase::RingingIn => "ringing-in",
             Phase::InCall => "in-call",
@@ -59,6 +62,7 @@ impl Ended {
                 Reason::HungUp => "hung_up",
                 Reason::Gone => "gone",
                 Reason::NoMedia => "no_media",
+                Reason::NoConnection => "no_connection",
                 Reason::Other => "other",
             },
             Ended::Local => "local",

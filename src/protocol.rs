@@ -22,6 +22,9 @@ pub const SYSTEM_USER: &str = "duet";
 /// The longest user name, in characters (not bytes: `张三` is two).
 pub const MAX_NAME_CHARS: usize = 32;
 
+/// How long an accepted call may try to connect, unless the welcome says otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 20;
+
 /// `call_back` `msg` that accepts a ring (the original's value).
 pub const ACCEPT: &str = "1";
 /// `call_back` `msg` that declines a ring (the original's value).
@@ -180,6 +183,9 @@ pub enum Reason {
     Gone,
     /// The other side has neither camera nor microphone (or refused both).
     NoMedia,
+    /// The call was accepted but no media path was found before the page's deadline
+    /// (`connectTimeoutSecs`): the networks block a direct connection and no relay carried it.
+    NoConnection,
     /// A reason from a newer server that this build does not know.
     #[serde(other)]
     Other,
@@ -312,6 +318,10 @@ pub enum Message {
         #[serde(default, skip_serializing_if = "IcePolicy::is_all")]
         ice_transport_policy: IcePolicy,
         ring_timeout_secs: u64,
+        /// How long an accepted call may try to connect before the page gives up and hangs
+        /// up with [`Reason::NoConnection`]; absent, [`DEFAULT_CONNECT_TIMEOUT_SECS`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        connect_timeout_secs: Option<u64>,
         /// A secret for this page alone: reconnecting with `?resume=` and it takes the name
         /// back, and its call with it, while the server still holds them.
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -29,6 +29,39 @@ pub const NO_MEDIA_SELF: &str =
 pub const ENTER_NAME: &str = "Type the name of the person to call.";
 pub const SELF_CALL: &str = "You cannot call yourself.";
 pub const MEDIA_FAILED: &str = "The media connection failed.";
+pub const CAMERA_BLOCKED: &str = "The camera and microphone are blocked for this page: allow \
+     them (the camera icon in the address bar, or the browser's site settings), then try again.";
+pub const CAMERA_IN_USE: &str =
+    "The camera or microphone is in use by another app: close it there, then try again.";
+pub const CAMERA_MISSING: &str = "No camera or microphone was found: connect one, then try again.";
+pub const CAMERA_INSECURE: &str = "The browser opens the camera only on secure pages: open \
+     duet over HTTPS (see \"On a phone\" in the README).";
+pub const RING_NOTICE: &str = "Open the call page to accept or decline.";
+
+pub fn opening_camera(to: &str) -> String {
+    format!("Opening your camera and microphone to call {to}…")
+}
+
+/// The tab's title while `from`'s call rings.
+pub fn ring_title(from: &str) -> String {
+    format!("📞 {from} is calling")
+}
+
+/// Why an accepted call with `peer` ended before it connected: `relayed` when this page
+/// had a TURN relay to try.
+pub fn no_connection(peer: &str, relayed: bool) -> String {
+    if relayed {
+        format!(
+            "The call with {peer} could not connect, not even through the TURN relay: \
+             check that the relay is reachable (Test the relay)."
+        )
+    } else {
+        format!(
+            "The call with {peer} could not connect: your networks block a direct \
+             connection. A TURN relay (see the README) would carry it."
+        )
+    }
+}
 
 pub fn ringing_out(to: &str) -> String {
     format!("Calling {to}…")
@@ -57,6 +90,7 @@ pub fn ended(reason: Reason, peer: &str) -> String {
         Reason::HungUp => format!("{peer} hung up."),
         Reason::Gone => format!("{peer} left: their page closed or lost its connection."),
         Reason::NoMedia => format!("{peer} has no camera or microphone available."),
+        Reason::NoConnection => no_connection(peer, false),
         Reason::Other => format!("The call with {peer} ended."),
     }
 }
@@ -162,6 +196,13 @@ pub fn missed_call_line(reason: Option<Reason>, caller: &str, me: &str) -> Strin
         Some(Reason::Cancelled) => " (cancelled)",
         Some(Reason::Timeout) => " (no answer)",
         Some(Reason::NoMedia) => " (no camera or microphone)",
+        Some(Reason::NoConnection) => {
+            return if caller == me {
+                "You called; the call could not connect (no network path).".to_owned()
+            } else {
+                format!("Call from {caller} could not connect (no network path).")
+            };
+        }
         _ => "",
     };
     if caller == me {

@@ -10,8 +10,8 @@ mod common;
 
 use common::{Client, QUIET_MS, SDP, WAIT, http_get, in_call, relays, ring, server, start};
 use duet::protocol::{
-    ACCEPT, DECLINE, ErrorCode, IceCandidate, IceServer, MAX_NAME_CHARS, Message, Reason, Route,
-    SYSTEM_USER, close,
+    ACCEPT, DECLINE, DEFAULT_CONNECT_TIMEOUT_SECS, ErrorCode, IceCandidate, IceServer,
+    MAX_NAME_CHARS, Message, Reason, Route, SYSTEM_USER, close,
 };
 use duet::server::Settings;
 use serde_json::{Value, json};
@@ -108,6 +108,7 @@ async fn the_welcome_tells_each_page_its_name_ring_timeout_and_ice_servers() {
         ice_servers: vec![turn],
         ice_transport_policy: Default::default(),
         ring_timeout_secs: 7,
+        connect_timeout_secs: Some(DEFAULT_CONNECT_TIMEOUT_SECS),
         resume: Some(resume),
         resumed: false,
     };

@@ -15,7 +15,14 @@ export interface Person {
 }
 
 /** `data-phase` of `#status`. */
-export type Phase = 'connecting' | 'idle' | 'ringing-out' | 'ringing-in' | 'in-call' | 'closed';
+export type Phase =
+  | 'connecting'
+  | 'idle'
+  | 'opening-camera'
+  | 'ringing-out'
+  | 'ringing-in'
+  | 'in-call'
+  | 'closed';
 
 /** `data-reason` of `#status`: why the last ring, call or socket ended ('' for none). */
 export type Reason =
@@ -28,6 +35,7 @@ export type Reason =
   | 'hung_up'
   | 'gone'
   | 'no_media'
+  | 'no_connection'
   | 'name_in_use'
   | 'local';
 

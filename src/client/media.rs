@@ -54,13 +54,54 @@ impl Drop for LocalMedia {
     }
 }
 
+/// Whether this page may open camera and microphone without the browser asking the
+/// person: both granted already. False where the Permissions API is missing or does not
+/// accept these names (older browsers know neither).
+pub async fn allowed() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let Ok(permissions) = window.navigator().permissions() else {
+        return false;
+    };
+    if permissions.is_undefined() {
+        return false;
+    }
+    for name in ["camera", "microphone"] {
+        let descriptor = js_sys::Object::new();
+        if js_sys::Reflect::set(&descriptor, &"name".into(), &name.into()).is_err() {
+            return false;
+        }
+        let asked = permissions.query(&descriptor).or_js("permissions.query");
+        let state = match asked {
+            Ok(promise) => settle(promise, "permissions.query")
+                .await
+                .ok()
+                .and_then(|status| js_sys::Reflect::get(&status, &"state".into()).ok())
+                .and_then(|state| state.as_string()),
+            Err(_) => None,
+        };
+        if state.as_deref() != Some("granted") {
+            return false;
+        }
+    }
+    true
+}
+
 /// Asks the browser for audio, and video if `video`: the request is made now.
 fn get_user_media(video: bool) -> Result<js_sys::Promise, JsError> {
     let devices = web_sys::window()
         .ok_or_else(no_window)?
         .navigator()
         .media_devices()
-        .or_js("camera and microphone need a secure (https or localhost) page")?;
+        .ok()
+        // Browsers leave `navigator.mediaDevices` out of pages that are not secure.
+        .filter(|devices| !devices.is_undefined())
+        .ok_or_else(|| JsError {
+            what: "getUserMedia",
+            name: Some("SecurityError".into()),
+            detail: "camera and microphone need a secure (https or localhost) page".into(),
+        })?;
     let constraints = MediaStreamConstraints::new();
     constraints.set_audio(&JsValue::TRUE);
     constraints.set_video(&JsValue::from_bool(video));

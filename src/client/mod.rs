@@ -6,6 +6,7 @@ mod chat;
 mod controller;
 mod js;
 mod media;
+mod notice;
 mod peer;
 mod relay_check;
 pub mod signaling;

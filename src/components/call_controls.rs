@@ -1,4 +1,5 @@
 //! The name to call and the buttons; each is shown only in the phase where it applies.
+//! A ring takes the keyboard: focus moves to *Accept*, and *Escape* declines.
 
 use super::{Holds, TextField};
 use crate::phone::{Action, Phase, PhoneView};
@@ -26,35 +27,55 @@ pub fn CallControls(
         NodeRef::<Button>::new(),
         NodeRef::<Button>::new(),
     );
-    // A button pressed (or a ring) hides the one that had keyboard focus; the focus goes to
-    // the button that matters in the new phase instead of back to the top of the page.
+    // When a ring or call changes phase, the keyboard goes to the button that matters now:
+    // Accept when it rings (unless someone is typing: their next Enter would answer), and
+    // otherwise whenever the button that had focus was just hidden. Not as the page starts
+    // or reconnects. Effects run only in the browser.
     Effect::new(move |before: Option<Phase>| {
         let now = view.phase.get();
-        // Not as the page starts or reconnects: only when a ring or call changes phase.
         if matches!(before, None | Some(Phase::Connecting)) {
             return now;
         }
         let button = match now {
             Phase::Idle => call_button,
-            Phase::RingingOut => cancel,
+            Phase::OpeningCamera | Phase::RingingOut => cancel,
             Phase::RingingIn => accept,
             Phase::InCall => hang_up,
             Phase::Connecting | Phase::Closed => return now,
         };
-        // Focus on the page itself, or on one of these controls (hidden a moment ago, or
-        // pressed): the browser moves it off a hidden button only when it next draws.
-        let focus_lost = document().active_element().is_none_or(|el| {
-            el.tag_name() == "BODY"
-                || [
-                    "toUser", "call", "openChat", "accept", "decline", "cancel", "hangup",
-                ]
-                .contains(&el.id().as_str())
+        // After the next frame: a button just shown takes focus only once it is drawn, and
+        // a hidden one has lost it by then.
+        request_animation_frame(move || {
+            let active = document().active_element();
+            // `None`: nothing has focus; else whether the focused element is drawn, and a text field.
+            let focused = active.map(|el| {
+                let shown = el.closest("[hidden]").ok().flatten().is_none();
+                let field = matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA");
+                (shown && el.tag_name() != "BODY", field && shown)
+            });
+            let typing = focused.is_some_and(|(_, field)| field);
+            let lost = focused.is_none_or(|(drawn, _)| !drawn);
+            let take = if now == Phase::RingingIn {
+                !typing
+            } else {
+                lost
+            };
+            if take && let Some(button) = button.get_untracked() {
+                let _ = button.focus();
+            }
         });
-        if focus_lost && let Some(button) = button.get_untracked() {
-            let _ = button.focus();
-        }
         now
     });
+    Effect::new(move |_| {
+        let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.key() == "Escape" && view.phase.get_untracked() == Phase::RingingIn {
+                act.run(Action::Decline);
+            }
+        });
+        on_cleanup(move || keys.remove());
+    });
+    let not_cancellable =
+        move || !matches!(view.phase.get(), Phase::OpeningCamera | Phase::RingingOut);
     view! {
         <form class="dial" on:submit=call hidden=not_in(Phase::Idle)>
             <TextField id="toUser" label=text::TO_USER value=to_user holds=Holds::Names />
@@ -71,7 +92,7 @@ pub fn CallControls(
                 {text::DECLINE}
             </button>
         </div>
-        <button id="cancel" type="button" class="stop" node_ref=cancel hidden=not_in(Phase::RingingOut) on:click=move |_| act.run(Action::Cancel)>
+        <button id="cancel" type="button" class="stop" node_ref=cancel hidden=not_cancellable on:click=move |_| act.run(Action::Cancel)>
             {text::CANCEL}
         </button>
         <button id="hangup" type="button" class="stop" node_ref=hang_up hidden=not_in(Phase::InCall) on:click=move |_| act.run(Action::HangUp)>

@@ -2,7 +2,7 @@
 
 use crate::chat_view::{ChatAction, ChatView};
 use crate::components::{CallControls, ChatPanel, People, StatusLine, VideoTile};
-use crate::phone::{Action, PhoneView};
+use crate::phone::{Action, Phase, PhoneView};
 use crate::protocol::UserName;
 use crate::text;
 use leptos::either::Either;
@@ -68,6 +68,12 @@ fn Phone(name: UserName) -> impl IntoView {
     });
     let open_chat = Callback::new(move |typed: String| chat_act.run(ChatAction::OpenNamed(typed)));
     let phase = move || view.phase.get().as_str();
+    // While it rings, the tab says who calls, so a ring in a background tab is seen.
+    let page_title = format!("{name} · {}", text::APP_NAME);
+    let title = move || match (view.phase.get(), view.peer.get()) {
+        (Phase::RingingIn, Some(from)) => text::ring_title(&from),
+        _ => page_title.clone(),
+    };
     let remote_label = move || view.peer.get().unwrap_or_default();
     let local_label = move || {
         if view.audio_only.get() {
@@ -77,7 +83,7 @@ fn Phone(name: UserName) -> impl IntoView {
         }
     };
     view! {
-        <Title text=format!("{name} · {}", text::APP_NAME) />
+        <Title text=title />
         <section class="phone" data-phase=phase>
             <header>
                 <strong class="brand">{text::APP_NAME}</strong>

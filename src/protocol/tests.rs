@@ -104,6 +104,7 @@ fn every_reason_and_code_has_a_snake_case_name() {
         (Reason::HungUp, "hung_up"),
         (Reason::Gone, "gone"),
         (Reason::NoMedia, "no_media"),
+        (Reason::NoConnection, "no_connection"),
     ] {
         assert_eq!(serde_json::to_value(reason).unwrap(), json!(name));
     }
@@ -305,6 +306,7 @@ fn every_variant_reads_back_what_was_written() {
             ice_servers: ice_servers.clone(),
             ice_transport_policy: IcePolicy::Relay,
             ring_timeout_secs: 30,
+            connect_timeout_secs: Some(20),
             resume: Some("secret".into()),
             resumed: true,
         },

@@ -29,6 +29,9 @@ pub struct Settings {
     pub site_addr: SocketAddr,
     /// How long a call rings before it counts as unanswered.
     pub ring_timeout_secs: u64,
+    /// How long an accepted call may try to find a media path; then the pages give up and
+    /// say what would help (a TURN relay). Sent to pages in their welcome.
+    pub connect_timeout_secs: u64,
     /// The largest signaling frame accepted; a larger one closes the socket with 1009.
     pub max_message_bytes: usize,
     /// Frames queued for one socket before its reader counts as stuck and is disconnected.
@@ -130,6 +133,7 @@ impl Default for Settings {
         Self {
             site_addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             ring_timeout_secs: 30,
+            connect_timeout_secs: crate::protocol::DEFAULT_CONNECT_TIMEOUT_SECS,
             max_message_bytes: 64 * 1024,
             send_queue: 256,
             heartbeat_secs: 5,
@@ -225,6 +229,11 @@ impl Settings {
             &env,
             "DUET_RING_TIMEOUT_SECS",
             &mut settings.ring_timeout_secs,
+        )?;
+        override_number(
+            &env,
+            "DUET_CONNECT_TIMEOUT_SECS",
+            &mut settings.connect_timeout_secs,
         )?;
         override_number(
             &env,
@@ -375,6 +384,10 @@ impl Settings {
         }
         for (key, value) in [
             ("ring_timeout_secs", settings.ring_timeout_secs as usize),
+            (
+                "connect_timeout_secs",
+                settings.connect_timeout_secs as usize,
+            ),
             ("max_message_bytes", settings.max_message_bytes),
             ("send_queue", settings.send_queue),
             ("heartbeat_secs", settings.heartbeat_secs as usize),
@@ -410,6 +423,7 @@ impl Settings {
         }
         for (key, value) in [
             ("ring_timeout_secs", settings.ring_timeout_secs),
+            ("connect_timeout_secs", settings.connect_timeout_secs),
             ("heartbeat_secs", settings.heartbeat_secs),
             ("grace_secs", settings.grace_secs),
             ("turn_ttl_secs", settings.turn_ttl_secs),
@@ -540,6 +554,7 @@ mod tests {
         let defaults = Settings::default();
         assert_eq!(shipped.site_addr, defaults.site_addr);
         assert_eq!(shipped.ring_timeout_secs, 30);
+        assert_eq!(shipped.connect_timeout_secs, 20);
         assert_eq!(shipped.max_message_bytes, 65536);
         assert_eq!(shipped.heartbeat_secs, defaults.heartbeat_secs);
         assert!(shipped.ice_servers.is_empty());
@@ -802,6 +817,7 @@ mod tests {
     fn durations_that_would_overflow_are_refused_by_name() {
         for key in [
             "ring_timeout_secs",
+            "connect_timeout_secs",
             "heartbeat_secs",
             "grace_secs",
             "turn_ttl_secs",

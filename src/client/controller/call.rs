@@ -1,9 +1,12 @@
 //! The call line: the caller's ring and its prepared offer, the offers and answers
-//! that set up the connection, and keeping the path alive (ICE restarts).
+//! that set up the connection, the deadline for finding a path, and keeping the path
+//! alive (ICE restarts).
 
-use super::Controller;
 use super::line::{Line, Ring};
+use super::{Controller, hangup};
 use crate::client::js::{JsError, log};
+use crate::client::media::LocalMedia;
+use crate::client::notice;
 use crate::client::peer::{Generation, Peer, PeerEvent, without_candidates};
 use crate::phone::{Ended, Phase};
 use crate::protocol::{ACCEPT, ErrorCode, Message, Reason, Route, UserName};
@@ -19,7 +22,9 @@ const SHOW_CONNECTING_MS: u32 = 150;
 const RESTART_EVERY_MS: f64 = 4_000.0;
 
 impl Controller {
-    pub(super) async fn start_call(&mut self, to: String) {
+    /// *Video call*: asks for the camera, and rings `to` once it is open
+    /// ([`Controller::ring_out`]).
+    pub(super) fn start_call(&mut self, to: String) {
         let to = to.trim().to_owned();
         if to.is_empty() {
             self.view.status.set(text::ENTER_NAME.into());
@@ -33,9 +38,18 @@ impl Controller {
             self.view.status.set(text::SELF_CALL.into());
             return;
         }
-        let Some(media) = self.open_media().await else {
-            return;
-        };
+        // While this click still counts as the person's gesture, which browsers want
+        // behind the prompt: later rings can then show a notification.
+        notice::ask_permission();
+        self.view.ended.set(None);
+        self.view.status.set(text::opening_camera(&to));
+        self.call = Line::OpeningCamera { to };
+        self.show_phase();
+        self.open_camera();
+    }
+
+    /// The camera opened for a call to `to`: ring them.
+    pub(super) async fn ring_out(&mut self, to: String, media: LocalMedia) {
         self.send(Message::CallStart {
             route: Route::to(&to),
             msg: None,
@@ -113,7 +127,9 @@ impl Controller {
             media: Some(media),
             peer: ring.peer,
             caller: true,
+            connected: false,
         };
+        self.start_deadline();
         // The screen changes once the answer is being taken, not now: redrawing it here
         // held that answer up in this page's queue (about 15 ms of a 170 ms set-up on two
         // cores). An answer that is slow to come (an original page answers once its camera
@@ -213,10 +229,16 @@ impl Controller {
         }
         // While it rings nothing goes out: the caller's candidates gathered meanwhile are in
         // its offer's description when it is sent (see `Ring`).
-        let Line::InCall { with, caller, .. } = &self.call else {
+        let Line::InCall {
+            with,
+            caller,
+            connected,
+            ..
+        } = &self.call
+        else {
             return;
         };
-        let (with, caller) = (with.clone(), *caller);
+        let (with, caller, connected) = (with.clone(), *caller, *connected);
         match event {
             PeerEvent::Candidate(candidate) => self.send(Message::Ice {
                 route: Route::to(&with),
@@ -224,6 +246,9 @@ impl Controller {
             }),
             PeerEvent::RemoteStream(stream) => self.show(&self.screens.remote, Some(&stream)),
             PeerEvent::State(RtcPeerConnectionState::Connected) => {
+                if let Line::InCall { connected, .. } = &mut self.call {
+                    *connected = true;
+                }
                 self.view.status.set(text::in_call(&with));
             }
             // The path broke (a network change, a relay restarting): the caller looks for a
@@ -231,7 +256,10 @@ impl Controller {
             PeerEvent::State(
                 state @ (RtcPeerConnectionState::Disconnected | RtcPeerConnectionState::Failed),
             ) => {
-                self.view.status.set(text::RECONNECTING_CALL.into());
+                // A call that never connected is still connecting, until its deadline.
+                if connected {
+                    self.view.status.set(text::RECONNECTING_CALL.into());
+                }
                 if caller {
                     self.restart_ice(state == RtcPeerConnectionState::Failed)
                         .await;
@@ -301,6 +329,55 @@ impl Controller {
             }
         }
         Ok(())
+    }
+
+    /// Starts the accepted call's deadline: if it has not connected by then,
+    /// [`Controller::on_deadline`] ends it.
+    pub(super) fn start_deadline(&mut self) {
+        self.attempt += 1;
+        let (attempt, due) = (self.attempt, self.deadline.clone());
+        let ms = self
+            .connect_timeout_secs
+            .saturating_mul(1000)
+            .min(u32::MAX.into()) as u32;
+        leptos::task::spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(ms).await;
+            let _ = due.unbounded_send(attempt);
+        });
+    }
+
+    /// The deadline of call `attempt` passed. If that call is still on and has never
+    /// connected, no path was found (without TURN, two networks behind strict NATs never
+    /// find one): end it on both sides, saying what would help. The server logs it in the
+    /// conversation; a page that does not know the reason still ends the call.
+    pub(super) fn on_deadline(&mut self, attempt: u32) {
+        let Line::InCall {
+            with,
+            connected: false,
+            ..
+        } = &self.call
+        else {
+            return;
+        };
+        if attempt != self.attempt {
+            return;
+        }
+        let with = with.clone();
+        log(&format!(
+            "no media path to {with} after {} s: giving up",
+            self.connect_timeout_secs
+        ));
+        self.send(hangup(&with, Some(Reason::NoConnection)));
+        let status = text::no_connection(&with, self.relayed());
+        self.end(Some(Ended::Remote(Reason::NoConnection)), status);
+    }
+
+    /// Whether this page has a TURN relay to try.
+    pub(super) fn relayed(&self) -> bool {
+        self.ice_servers
+            .iter()
+            .flat_map(|server| &server.urls)
+            .any(|url| url.starts_with("turn:") || url.starts_with("turns:"))
     }
 
     /// The screen says the call is connecting: the callee's at its Accept, the caller's

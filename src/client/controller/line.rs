@@ -3,6 +3,7 @@
 
 use crate::client::js::JsError;
 use crate::client::media::LocalMedia;
+use crate::client::notice::RingNotice;
 use crate::client::peer::Peer;
 use crate::phone::Phase;
 use web_sys::MediaStream;
@@ -10,6 +11,12 @@ use web_sys::MediaStream;
 /// The page's side of a ring or call.
 pub(super) enum Line {
     None,
+    /// *Video call* was pressed: the browser is asked for camera and microphone (and may be
+    /// asking the person) before `to` is rung. The page goes on meanwhile, and *Cancel*
+    /// ends it; a camera that opens after that is closed at once.
+    OpeningCamera {
+        to: String,
+    },
     /// The connection and its offer are made while it rings (see [`Ring`]).
     RingingOut {
         to: String,
@@ -26,7 +33,13 @@ pub(super) enum Line {
     /// are in, the answer is made with the camera in it and kept (see
     /// [`Controller::prepare_answer`]), so Accept only has to send it. `media` is `None`
     /// while the camera opens; one that could not be opened is asked for again on Accept,
-    /// and dropping the ring (declined, cancelled, missed) closes it.
+    /// and dropping the ring (declined, cancelled, missed) closes it. Only a camera the
+    /// browser already lets this page open is opened while it rings; otherwise the person
+    /// would be asked for it before they chose to answer, so it is asked for on Accept
+    /// (`media` is then an error that says so).
+    ///
+    /// `_notice`: the system notification shown while the tab is hidden, held only to be
+    /// closed with the ring.
     ///
     /// [`Controller::prepare_answer`]: super::Controller::prepare_answer
     RingingIn {
@@ -34,17 +47,22 @@ pub(super) enum Line {
         peer: Option<Peer>,
         remote: Option<MediaStream>,
         media: Option<Result<LocalMedia, JsError>>,
+        _notice: Option<RingNotice>,
     },
     /// `peer` appears when the offer is made (caller) or arrives (callee). The caller
     /// makes every offer, also the ICE restarts that find a new path. `media` is `None`
     /// while the callee's camera opens: it answers meanwhile (see [`Controller::accept`]).
+    /// `connected` once media has had a path: until then the call may end at its deadline
+    /// (see [`Controller::on_deadline`]).
     ///
     /// [`Controller::accept`]: super::Controller::accept
+    /// [`Controller::on_deadline`]: super::Controller::on_deadline
     InCall {
         with: String,
         media: Option<LocalMedia>,
         peer: Option<Peer>,
         caller: bool,
+        connected: bool,
     },
 }
 
@@ -52,6 +70,7 @@ impl Line {
     pub(super) fn phase(&self) -> Phase {
         match self {
             Line::None => Phase::Idle,
+            Line::OpeningCamera { .. } => Phase::OpeningCamera,
             Line::RingingOut { .. } => Phase::RingingOut,
             Line::RingingIn { .. } => Phase::RingingIn,
             Line::InCall { .. } => Phase::InCall,
@@ -61,7 +80,7 @@ impl Line {
     pub(super) fn other(&self) -> Option<&str> {
         match self {
             Line::None => None,
-            Line::RingingOut { to, .. } => Some(to),
+            Line::OpeningCamera { to } | Line::RingingOut { to, .. } => Some(to),
             Line::RingingIn { from, .. } => Some(from),
             Line::InCall { with, .. } => Some(with),
         }

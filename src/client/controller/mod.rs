@@ -15,13 +15,14 @@ use self::line::Line;
 use self::socket::{Backoff, no_socket};
 use super::chat::Chat;
 use super::js::{JsError, log};
-use super::media::LocalMedia;
 use super::peer::{Generation, Peer, PeerEvent};
 use super::signaling::{self, Signaling, SocketEvent};
 use super::{Screens, Views};
 use crate::chat_view::ChatAction;
 use crate::phone::{Action, Ended, PhoneView, RelayCheck};
-use crate::protocol::{DECLINE, IcePolicy, IceServer, Message, Reason, Route, UserName};
+use crate::protocol::{
+    DECLINE, DEFAULT_CONNECT_TIMEOUT_SECS, IcePolicy, IceServer, Message, Reason, Route, UserName,
+};
 use crate::text;
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures::future::{Fuse, FutureExt, LocalBoxFuture};
@@ -53,12 +54,19 @@ struct Controller {
     /// Bumped for every new peer connection, so a closed one's queued events are ignored.
     generation: Generation,
     peer_events: UnboundedSender<(Generation, PeerEvent)>,
-    /// Bumped for every camera the callee opens and every ring or call that ends, so a
-    /// camera that opens after its ring or call ended is closed again.
+    /// Bumped for every camera asked for and every ring or call that ends (or is
+    /// cancelled while the camera opens), so a camera that opens after that is closed again.
     camera: u32,
-    opened: UnboundedSender<(u32, Result<LocalMedia, JsError>)>,
+    opened: UnboundedSender<(u32, camera::Opened)>,
     /// Wakes [`Controller::show_connecting`] when the answer is slow to come.
     connecting: UnboundedSender<()>,
+    /// From the welcome: how long an accepted call may take to connect.
+    connect_timeout_secs: u64,
+    /// Bumped for every call accepted, so a deadline that fires after its call ended
+    /// (or another began) is ignored.
+    attempt: u32,
+    /// Wakes [`Controller::on_deadline`] with the call it was set for.
+    deadline: UnboundedSender<u32>,
 }
 
 /// Runs the page until it is left, or its name turns out to be taken.
@@ -72,6 +80,7 @@ pub async fn run(
     let (peer_events, mut peer_rx) = unbounded();
     let (opened, mut opened_rx) = unbounded();
     let (connecting, mut connecting_rx) = unbounded();
+    let (deadline, mut deadline_rx) = unbounded();
     let mut me = Controller {
         chat: Chat::new(name.clone(), views.chat),
         name,
@@ -90,6 +99,9 @@ pub async fn run(
         camera: 0,
         opened,
         connecting,
+        connect_timeout_secs: DEFAULT_CONNECT_TIMEOUT_SECS,
+        attempt: 0,
+        deadline,
     };
     let mut backoff = Backoff::new();
     let mut events = no_socket();
@@ -149,6 +161,11 @@ pub async fn run(
                     me.show_connecting();
                 }
             }
+            attempt = deadline_rx.next() => {
+                if let Some(attempt) = attempt {
+                    me.on_deadline(attempt);
+                }
+            }
         }
     }
 }
@@ -156,7 +173,7 @@ pub async fn run(
 impl Controller {
     async fn on_action(&mut self, action: Action) {
         match (action, &self.call) {
-            (Action::Call(to), Line::None) => self.start_call(to).await,
+            (Action::Call(to), Line::None) => self.start_call(to),
             (Action::Accept, Line::RingingIn { .. }) => self.accept().await,
             (Action::Decline, Line::RingingIn { from, .. }) => {
                 let status = text::you_declined(from);
@@ -165,6 +182,11 @@ impl Controller {
                     msg: DECLINE.into(),
                     reason: Some(Reason::Declined),
                 });
+                self.end(Some(Ended::Local), status);
+            }
+            // Nobody was rung yet; the camera, if it opens now, is closed at once.
+            (Action::Cancel | Action::HangUp, Line::OpeningCamera { to }) => {
+                let status = text::you_cancelled(to);
                 self.end(Some(Ended::Local), status);
             }
             (Action::Cancel | Action::HangUp, Line::RingingOut { to, .. }) => {
@@ -202,10 +224,15 @@ impl Controller {
             Message::Welcome {
                 ice_servers,
                 ice_transport_policy,
+                connect_timeout_secs,
                 resume,
                 resumed,
                 ..
-            } => self.on_welcome(ice_servers, ice_transport_policy, resume, resumed),
+            } => {
+                self.connect_timeout_secs =
+                    connect_timeout_secs.unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECS);
+                self.on_welcome(ice_servers, ice_transport_policy, resume, resumed);
+            }
             Message::Ringing { .. } => {}
             Message::IceServers { ice_servers, .. } => {
                 // The next connection uses them, and a running one for its ICE restarts.
@@ -248,8 +275,12 @@ impl Controller {
             Message::Hangup { reason, .. } => {
                 let reason = reason.unwrap_or(Reason::HungUp);
                 let status = match &self.call {
-                    Line::None => return,
+                    // Not rung yet, so not this page's ring or call: a late frame.
+                    Line::None | Line::OpeningCamera { .. } => return,
                     Line::RingingIn { from, .. } => text::missed(reason, from),
+                    Line::InCall { with, .. } if reason == Reason::NoConnection => {
+                        text::no_connection(with, self.relayed())
+                    }
                     other => text::ended(reason, other.other().unwrap_or_default()),
                 };
                 self.end(Some(Ended::Remote(reason)), status);

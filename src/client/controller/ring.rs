@@ -1,12 +1,14 @@
 //! An incoming ring, from the server's ring to the callee's answer: the connection and
-//! camera prepared while it rings, Accept, and the camera that opens after it.
+//! camera prepared while it rings, the notification of a ring in a background tab, and
+//! Accept.
 
+use super::Controller;
 use super::line::Line;
-use super::{Controller, hangup};
 use crate::client::js::{JsError, log};
 use crate::client::media::LocalMedia;
+use crate::client::notice::RingNotice;
 use crate::client::peer::Peer;
-use crate::protocol::{ACCEPT, Message, Reason, Route};
+use crate::protocol::{ACCEPT, Message, Route};
 use crate::text;
 use leptos::prelude::*;
 
@@ -27,14 +29,16 @@ impl Controller {
             .new_peer()
             .map_err(|err| log(&format!("cannot prepare a connection: {err}")))
             .ok();
+        let notice = RingNotice::show(&text::ringing_in(&from), text::RING_NOTICE);
         self.call = Line::RingingIn {
             from,
             peer,
             remote: None,
             media: None,
+            _notice: notice,
         };
         self.show_phase();
-        self.open_camera();
+        self.open_camera_if_allowed();
     }
 
     /// The caller's offer while it rings: taken now, answered on Accept.
@@ -63,7 +67,7 @@ impl Controller {
     /// caller does with its offer. Nothing leaves the page before that: until the answer
     /// is sent the caller has none of our addresses, and without the caller's (its ring
     /// offer has none) our side sends no check.
-    async fn prepare_answer(&mut self) {
+    pub(super) async fn prepare_answer(&mut self) {
         let Line::RingingIn {
             peer: Some(peer),
             media: Some(Ok(media)),
@@ -90,11 +94,13 @@ impl Controller {
     /// the answer promises its media and [`Controller::on_camera`] puts it in when it opens
     /// (on a phone that takes hundreds of ms), so the call connects meanwhile.
     pub(super) async fn accept(&mut self) {
+        // The ring's notification, if any, closes with the rest of the ring.
         let Line::RingingIn {
             from,
             peer,
             remote,
             media,
+            ..
         } = std::mem::replace(&mut self.call, Line::None)
         else {
             return;
@@ -109,14 +115,14 @@ impl Controller {
         });
         let media = match media {
             Some(Ok(media)) => Some(media),
-            // Still opening: `on_camera` takes it into the call.
+            // Still opening (or its permission being looked up): `on_camera` takes it
+            // into the call.
             None => None,
-            // Refused or failed while it rang (a permission prompt dismissed, say): asked
-            // again now that the person has taken the call; a second failure hangs up.
+            // Not asked for while it rang (the browser would have asked the person), or
+            // failed then: asked for now that the person has taken the call; a failure
+            // now hangs up.
             Some(Err(err)) => {
-                log(&format!(
-                    "the camera failed while it rang, asking again: {err}"
-                ));
+                log(&format!("no camera while it rang ({err}): asking now"));
                 self.open_camera();
                 None
             }
@@ -126,7 +132,9 @@ impl Controller {
             media,
             peer,
             caller: false,
+            connected: false,
         };
+        self.start_deadline();
         self.show_connecting();
         let answer = match &self.call {
             Line::InCall {
@@ -143,66 +151,6 @@ impl Controller {
         };
         if let Some(answer) = answer {
             self.send_answer(answer);
-        }
-    }
-
-    /// Opens the camera and microphone without waiting for them: [`Controller::on_camera`]
-    /// gets them, or why they could not be opened.
-    fn open_camera(&mut self) {
-        self.camera += 1;
-        let (camera, opened) = (self.camera, self.opened.clone());
-        let opening = LocalMedia::open();
-        leptos::task::spawn_local(async move {
-            // If the page is gone by now, dropping the media closes it again.
-            let _ = opened.unbounded_send((camera, opening.await));
-        });
-    }
-
-    /// The callee's camera (and microphone) opened, or could not be opened.
-    pub(super) async fn on_camera(&mut self, camera: u32, opened: Result<LocalMedia, JsError>) {
-        // A camera for a ring or call that has ended: dropping it closes it.
-        if camera != self.camera {
-            return;
-        }
-        if let Line::RingingIn { media: None, .. } = &self.call {
-            // Kept for Accept; a failure is only noted, as the person has not answered yet.
-            match &opened {
-                Ok(media) => self.preview(media),
-                Err(err) => log(&format!("no camera or microphone while it rings: {err}")),
-            }
-            if let Line::RingingIn { media, .. } = &mut self.call {
-                *media = Some(opened);
-            }
-            self.prepare_answer().await;
-            return;
-        }
-        let Line::InCall {
-            media: None, with, ..
-        } = &self.call
-        else {
-            return;
-        };
-        let with = with.clone();
-        let Some(media) = self.show_media(opened) else {
-            // Say why, so the caller is not left wondering.
-            self.send(hangup(&with, Some(Reason::NoMedia)));
-            self.drop_call();
-            self.show_phase();
-            return;
-        };
-        let Line::InCall {
-            media: slot, peer, ..
-        } = &mut self.call
-        else {
-            return;
-        };
-        let media = slot.insert(media);
-        let sent = match peer {
-            Some(peer) => peer.send(&media.stream, media.tracks()).await,
-            None => Ok(()),
-        };
-        if let Err(err) = sent {
-            self.fail(err);
         }
     }
 

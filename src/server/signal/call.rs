@@ -27,9 +27,10 @@ pub enum State {
     RingingIn {
         from: UserName,
     },
-    /// Talking with `with`.
+    /// Talking with `with`; `caller` if this user placed the call.
     InCall {
         with: UserName,
+        caller: bool,
     },
 }
 
@@ -241,12 +242,14 @@ impl Calls {
                 caller.clone(),
                 State::InCall {
                     with: callee.clone(),
+                    caller: true,
                 },
             );
             self.users.insert(
                 callee.clone(),
                 State::InCall {
                     with: caller.clone(),
+                    caller: false,
                 },
             );
         } else {
@@ -288,8 +291,10 @@ impl Calls {
         }
         self.set_idle(from);
         self.set_idle(&other);
-        // Only "no media" is the page's to say; every other reason follows from the state.
-        let reason = |otherwise| match reason {
+        // Only "no media" (and, in a call, "no connection") is the page's to say; every
+        // other reason follows from the state.
+        let said = reason;
+        let reason = |otherwise| match said {
             Some(Reason::NoMedia) => Reason::NoMedia,
             _ => otherwise,
         };
@@ -310,12 +315,23 @@ impl Calls {
                 hangup(from.as_str(), &other, reason(Reason::Cancelled), from),
                 missed(from, &other, reason(Reason::Cancelled)),
             ],
-            // The callee accepts before its camera opens (the caller's opened before it
-            // rang), so a call that ends for want of media is a call the caller missed.
-            State::InCall { .. } if reason(Reason::HungUp) == Reason::NoMedia => vec![
-                hangup(from.as_str(), &other, Reason::NoMedia, from),
-                missed(&other, from, Reason::NoMedia),
-            ],
+            // A call that never got going: the callee accepted before its camera opened and
+            // it could not (`no_media`), or no media path was found before the page's
+            // deadline (`no_connection`). Either is a call missed, logged as one.
+            State::InCall { caller, .. }
+                if matches!(said, Some(Reason::NoMedia | Reason::NoConnection)) =>
+            {
+                let why = said.unwrap_or(Reason::HungUp);
+                let (caller, callee) = if *caller {
+                    (from, &other)
+                } else {
+                    (&other, from)
+                };
+                vec![
+                    hangup(from.as_str(), &other, why, from),
+                    missed(caller, callee, why),
+                ]
+            }
             _ => vec![hangup(from.as_str(), &other, reason(Reason::HungUp), from)],
         }
     }
@@ -377,7 +393,7 @@ fn other_party(state: &State) -> Option<&UserName> {
         State::Idle => None,
         State::RingingOut { to, .. } => Some(to),
         State::RingingIn { from } => Some(from),
-        State::InCall { with } => Some(with),
+        State::InCall { with, .. } => Some(with),
     }
 }
 
@@ -388,7 +404,7 @@ fn relay_target<'s>(
     kind: &str,
     to_user: Option<&str>,
 ) -> Result<&'s UserName, Box<Effect>> {
-    let State::InCall { with } = state else {
+    let State::InCall { with, .. } = state else {
         return Err(Box::new(no_call(from, kind)));
     };
     match misaddressed(from, to_user, with) {

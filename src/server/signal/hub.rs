@@ -153,6 +153,7 @@ impl Hub {
             ice_servers: ice::ice_servers_for(&self.settings, name),
             ice_transport_policy: self.settings.ice_transport_policy,
             ring_timeout_secs: self.settings.ring_timeout_secs,
+            connect_timeout_secs: Some(self.settings.connect_timeout_secs),
             resume: Some(token),
             resumed,
         };

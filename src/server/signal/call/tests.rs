@@ -111,7 +111,13 @@ fn ring(calls: &mut Calls, caller: &str, callee: &str) -> RingId {
 fn in_call(calls: &mut Calls, caller: &str, callee: &str) {
     ring(calls, caller, callee);
     calls.handle(&name(callee), call_back(ACCEPT));
-    assert_eq!(state(calls, caller), State::InCall { with: name(callee) });
+    assert_eq!(
+        state(calls, caller),
+        State::InCall {
+            with: name(callee),
+            caller: true
+        }
+    );
 }
 
 #[test]
@@ -176,7 +182,8 @@ fn accept_puts_both_in_the_call_and_tells_the_caller() {
     assert_eq!(
         state(&calls, "bob"),
         State::InCall {
-            with: name("alice")
+            with: name("alice"),
+            caller: false
         }
     );
 }
@@ -272,7 +279,13 @@ fn busy_callee_ringing_or_talking() {
         reason_of(&only_sent_to(&effects, "dave")),
         Some(Reason::Busy)
     );
-    assert_eq!(state(&calls, "alice"), State::InCall { with: name("bob") });
+    assert_eq!(
+        state(&calls, "alice"),
+        State::InCall {
+            with: name("bob"),
+            caller: true
+        }
+    );
     assert_eq!(state(&calls, "carol"), State::Idle);
 }
 
@@ -357,7 +370,13 @@ fn a_stale_ring_timer_is_ignored() {
     // and a timer never touches an accepted call
     calls.handle(&name("bob"), call_back(ACCEPT));
     assert!(calls.ring_timeout(&name("alice"), second).is_empty());
-    assert_eq!(state(&calls, "alice"), State::InCall { with: name("bob") });
+    assert_eq!(
+        state(&calls, "alice"),
+        State::InCall {
+            with: name("bob"),
+            caller: true
+        }
+    );
 }
 
 #[test]
@@ -585,7 +604,13 @@ fn race_both_call_each_other_at_once() {
         }
     );
     calls.handle(&name("bob"), call_back(ACCEPT));
-    assert_eq!(state(&calls, "alice"), State::InCall { with: name("bob") });
+    assert_eq!(
+        state(&calls, "alice"),
+        State::InCall {
+            with: name("bob"),
+            caller: true
+        }
+    );
 }
 
 #[test]
@@ -657,6 +682,66 @@ fn a_hangup_that_says_no_media_keeps_that_reason() {
     assert_eq!(
         missed(&effects),
         vec![("alice".to_owned(), "bob".to_owned(), Reason::NoMedia)]
+    );
+}
+
+fn no_connection() -> Message {
+    Message::Hangup {
+        route: Route::default(),
+        msg: None,
+        reason: Some(Reason::NoConnection),
+    }
+}
+
+#[test]
+fn a_call_that_could_not_connect_ends_for_both_and_is_logged_as_missed() {
+    // Either page may give up first; the line names alice as the caller either way.
+    for gives_up in ["alice", "bob"] {
+        let other = if gives_up == "alice" { "bob" } else { "alice" };
+        let mut calls = online(&["alice", "bob"]);
+        in_call(&mut calls, "alice", "bob");
+        let effects = calls.handle(&name(gives_up), no_connection());
+        let told = only_sent_to(&effects, other);
+        assert!(matches!(told, Message::Hangup { .. }), "{told:?}");
+        assert_eq!(reason_of(&told), Some(Reason::NoConnection));
+        assert_eq!(told.route().from_user.as_deref(), Some(gives_up));
+        assert!(
+            matches!(&told, Message::Hangup { msg: Some(msg), .. } if msg.contains("TURN")),
+            "an original page shows the words: {told:?}"
+        );
+        assert_eq!(
+            missed(&effects),
+            vec![("alice".to_owned(), "bob".to_owned(), Reason::NoConnection)]
+        );
+        assert_eq!(state(&calls, "alice"), State::Idle);
+        assert_eq!(state(&calls, "bob"), State::Idle);
+
+        // Both deadlines fire: the second hang-up finds no call, and logs nothing more.
+        let effects = calls.handle(&name(other), no_connection());
+        assert_eq!(
+            error_code(&only_sent_to(&effects, other)),
+            Some(ErrorCode::NoCall)
+        );
+        assert!(missed(&effects).is_empty());
+    }
+}
+
+#[test]
+fn no_connection_is_only_a_calls_reason() {
+    // While it rings there is no path to find yet: the ring is cancelled or declined.
+    let mut calls = online(&["alice", "bob"]);
+    ring(&mut calls, "alice", "bob");
+    let effects = calls.handle(&name("alice"), no_connection());
+    assert_eq!(
+        reason_of(&only_sent_to(&effects, "bob")),
+        Some(Reason::Cancelled)
+    );
+    let mut calls = online(&["alice", "bob"]);
+    ring(&mut calls, "alice", "bob");
+    let effects = calls.handle(&name("bob"), no_connection());
+    assert_eq!(
+        reason_of(&only_sent_to(&effects, "alice")),
+        Some(Reason::Declined)
     );
 }
 
