@@ -34,6 +34,8 @@ struct Fields {
     ring_timeout_secs: Option<u64>,
     resume: Option<String>,
     resumed: Option<bool>,
+    max_chat_chars: Option<u64>,
+    max_message_bytes: Option<u64>,
     code: Option<ErrorCode>,
     id: Option<String>,
     users: Option<Vec<PresenceEntry>>,
@@ -101,6 +103,8 @@ impl Fields {
                 ring_timeout_secs: need(f.ring_timeout_secs, "ringTimeoutSecs")?,
                 resume: f.resume,
                 resumed: f.resumed.unwrap_or_default(),
+                max_chat_chars: f.max_chat_chars,
+                max_message_bytes: f.max_message_bytes,
             },
             "ice_servers" => Message::IceServers {
                 route,
