@@ -3,12 +3,15 @@
 //! buttons and the server's frames. Every JS handle here has one owner that closes it.
 
 mod chat;
+mod chat_scroll;
 mod controller;
 mod js;
 mod media;
 mod peer;
 mod relay_check;
 pub mod signaling;
+
+pub use chat_scroll::ListPlace;
 
 use crate::chat_view::{ChatAction, ChatView};
 use crate::phone::{Action, PhoneView};

@@ -19,7 +19,7 @@ use super::media::LocalMedia;
 use super::peer::{Generation, Peer, PeerEvent};
 use super::signaling::{self, Signaling, SocketEvent};
 use super::{Screens, Views};
-use crate::chat_view::ChatAction;
+use crate::chat_view::{ChatAction, ChatLimits};
 use crate::phone::{Action, Ended, PhoneView, RelayCheck};
 use crate::protocol::{DECLINE, IcePolicy, IceServer, Message, Reason, Route, UserName};
 use crate::text;
@@ -111,7 +111,7 @@ pub async fn run(
             event = events.next() => match event {
                 Some(SocketEvent::Message(msg)) => {
                     if matches!(msg, Message::Welcome { .. }) {
-                        backoff = Backoff::new();
+                        backoff.welcomed();
                     }
                     me.on_message(msg).await;
                 }
@@ -204,8 +204,16 @@ impl Controller {
                 ice_transport_policy,
                 resume,
                 resumed,
+                max_chat_chars,
+                max_message_bytes,
                 ..
-            } => self.on_welcome(ice_servers, ice_transport_policy, resume, resumed),
+            } => {
+                let limits = ChatLimits {
+                    max_chars: max_chat_chars,
+                    max_frame_bytes: max_message_bytes,
+                };
+                self.on_welcome(ice_servers, ice_transport_policy, resume, resumed, limits);
+            }
             Message::Ringing { .. } => {}
             Message::IceServers { ice_servers, .. } => {
                 // The next connection uses them, and a running one for its ICE restarts.
