@@ -1,7 +1,7 @@
 // Chat as people read and write it: the list follows new messages and keeps the reader's
 // place, a message the server would refuse is refused in the page (and never sent again
 // and again), a message keeps its line breaks, and times say the date when it is not today.
-import type { Locator, Page } from '@playwright/test';
+import type { Locator, Page, WebSocketRoute } from '@playwright/test';
 import { expect, idle, test, type Person } from './helpers';
 
 /** `p`'s list of messages. */
@@ -171,6 +171,91 @@ test('an over-long message an older page left in the outbox is marked failed, no
   const failed = messages(alice).locator('li[data-state="failed"]');
   await expect(failed).toHaveCount(1);
   expect(await failed.locator('.text').textContent()).toBe(paste);
+});
+
+/** What a proxy between a page and the server does to the server's welcome. */
+type WelcomeEdit = (welcome: Record<string, unknown>) => Record<string, unknown> | null;
+
+/**
+ * Stands between `page` and the server: passes every frame, but `edit`s the server's
+ * welcome as it passes (`null` drops the socket right after it, code 1011), and answers a
+ * frame over `maxFrame` bytes as the server does, closing with 1009 (cleanly: a real
+ * server's close may reach a browser still sending as a reset, 1006). Returns how many
+ * sockets the page opened.
+ */
+async function proxy(page: Page, edit: WelcomeEdit, maxFrame = 65_536) {
+  const count = { opened: 0 };
+  await page.routeWebSocket(/\/webrtc\//, (ws: WebSocketRoute) => {
+    count.opened += 1;
+    const server = ws.connectToServer();
+    let closed = false;
+    const cut = (code: number, reason: string) => {
+      closed = true;
+      void server.close().then(() => ws.close({ code, reason }));
+    };
+    ws.onMessage((frame) => {
+      if (closed) return;
+      if (frame.length > maxFrame) return cut(1009, 'message too big');
+      server.send(frame);
+    });
+    server.onMessage((frame) => {
+      if (closed) return;
+      const msg = JSON.parse(frame.toString());
+      if (msg.type !== 'welcome') return ws.send(frame);
+      const edited = edit(msg);
+      if (edited !== null) return ws.send(JSON.stringify(edited));
+      ws.send(frame);
+      cut(1011, 'test');
+    });
+    server.onClose((code, reason) => {
+      if (!closed) void ws.close({ code, reason });
+    });
+  });
+  return count;
+}
+
+test('a server that does not say its limits closes the socket over a huge message once, not again and again', async ({
+  open,
+}) => {
+  test.setTimeout(60_000);
+  let sockets!: { opened: number };
+  const alice = await open('alice', {
+    beforeGoto: async (page) => {
+      // As an older server's welcome reads: no limits.
+      sockets = await proxy(page, ({ maxChatChars: _, maxMessageBytes: __, ...older }) => older);
+    },
+  });
+  const bob = await open('bob');
+  await idle(alice, bob);
+  await openWith(alice, bob);
+
+  const paste = 'z'.repeat(70_000);
+  await alice.page.locator('#chatInput').fill(paste);
+  await alice.page.locator('#chatSend').click();
+  // The server closes the socket (1009); the page takes that message out of its outbox.
+  await expect(messages(alice).locator('li[data-state="failed"]')).toHaveCount(1);
+  await expect(alice.page.locator('#chatError')).not.toBeEmpty();
+  await expect.poll(() => sockets.opened, { message: 'alice’s page reconnected' }).toBe(2);
+  await idle(alice);
+  await alice.page.waitForTimeout(10_000);
+  expect(sockets.opened, 'sockets alice’s page opened').toBe(2);
+  const saved = await alice.page.evaluate((me) => localStorage.getItem(`duet.outbox.${me}`), alice.name);
+  expect(saved, 'nothing waits in the outbox').toBeNull();
+});
+
+test('a server that closes every socket right after its welcome is not asked twice a second', async ({ open }) => {
+  test.setTimeout(60_000);
+  let sockets!: { opened: number };
+  const alice = await open('alice', {
+    beforeGoto: async (page) => {
+      sockets = await proxy(page, () => null);
+    },
+  });
+  await alice.page.waitForTimeout(10_000);
+  // Pauses of 0.5, 1, 2, 4, 8 s (each ±50%) allow at most six sockets in ten seconds; a
+  // backoff that started again at every welcome would open twenty.
+  expect(sockets.opened, 'sockets opened in ten seconds').toBeGreaterThanOrEqual(3);
+  expect(sockets.opened, 'sockets opened in ten seconds').toBeLessThanOrEqual(6);
 });
 
 test('a message keeps its line breaks: Shift+Enter is a new line, Enter sends', async ({ open }) => {

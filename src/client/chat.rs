@@ -51,6 +51,9 @@ pub struct Chat {
     failed: Vec<Draft>,
     /// From the last welcome.
     limits: ChatLimits,
+    /// The socket is welcomed: its limits are known, so messages may go out. (Before that
+    /// they wait in the outbox, which the welcome sends.)
+    signed_in: bool,
     /// A history request is on its way (a scroll asks once).
     loading: bool,
     /// A group this page asked to create: opened when the server confirms it.
@@ -70,6 +73,7 @@ impl Chat {
             outbox,
             failed: Vec::new(),
             limits: ChatLimits::default(),
+            signed_in: false,
             loading: false,
             creating: None,
             unshown: Rc::default(),
@@ -100,6 +104,7 @@ impl Chat {
     /// unless the server would refuse it; refresh the open conversation.
     pub fn on_signed_in(&mut self, out: &Signaling, limits: ChatLimits) {
         self.limits = limits;
+        self.signed_in = true;
         let refused: Vec<String> = self
             .outbox
             .iter()
@@ -127,12 +132,15 @@ impl Chat {
     pub fn on_signed_out(&mut self) {
         self.view.online.set(Vec::new());
         self.loading = false;
+        self.signed_in = false;
     }
 
     /// The server closed the socket on a frame larger than it reads. With the welcome's
     /// limits no message that large is sent, so it came from a server that did not say
-    /// them (or before its welcome): the largest message waiting is taken to be the one,
-    /// and is not sent again. Each such close takes one, so closes cannot repeat forever.
+    /// them: the largest message waiting is taken to be the one, and is not sent again.
+    /// Each such close takes one, so closes cannot repeat forever. (A browser still
+    /// sending the frame may see the connection reset, 1006, instead; the growing pause
+    /// between reconnects keeps those few.)
     pub fn on_frame_refused(&mut self) {
         if self.limits.max_frame_bytes.is_some() {
             return;
@@ -409,7 +417,7 @@ impl Chat {
                 typed.clear();
             }
         });
-        if let Some(out) = out {
+        if let (Some(out), true) = (out, self.signed_in) {
             out.send(&chat_send(&draft));
         }
         let line = self.pending_line(&draft);
