@@ -22,8 +22,9 @@ pub struct ListPlace {
     anchor: Option<(Element, f64)>,
 }
 
-impl ListPlace {
-    pub fn new() -> Self {
+impl Default for ListPlace {
+    /// No conversation yet; the first one opens at its newest line.
+    fn default() -> Self {
         Self {
             conversation: None,
             at_bottom: true,
@@ -31,7 +32,9 @@ impl ListPlace {
             anchor: None,
         }
     }
+}
 
+impl ListPlace {
     /// The list now shows `open`'s lines, the last of them `newest` (written by this page's
     /// user if `from_me`): scrolls it to where the reader belongs.
     pub fn shown(

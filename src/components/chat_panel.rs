@@ -57,7 +57,7 @@ pub fn ChatPanel(chat: ChatView, act: Callback<ChatAction>, me: String) -> impl 
     // After the lines change (effects run once the list shows them), put the reader where
     // they belong.
     #[cfg(feature = "hydrate")]
-    let place = StoredValue::new_local(crate::client::ListPlace::new());
+    let place = StoredValue::new_local(crate::client::ListPlace::default());
     #[cfg(feature = "hydrate")]
     {
         let me = me.clone();
