@@ -2,6 +2,12 @@
 //! (`ChatView`) and what its controls ask for (`ChatAction`). The browser-only controller in
 //! `client/chat.rs` keeps it up to date from the server's frames.
 
+mod clock;
+mod limits;
+
+pub use clock::{LocalTime, time_label};
+pub use limits::ChatLimits;
+
 use crate::protocol::{ChatKind, Conversation, Presence, Reason, UserName};
 use leptos::prelude::*;
 
@@ -37,7 +43,7 @@ pub struct Line {
     /// The sending page's id (this page's own messages, until and after they are stored).
     pub client_id: Option<String>,
     pub from: String,
-    /// Local time of day, for people.
+    /// Local time of day, for people; the date too if not today.
     pub time: String,
     pub kind: ChatKind,
     pub text: String,
@@ -107,6 +113,8 @@ pub struct ChatView {
     pub more: RwSignal<bool>,
     /// The last chat error, for people; empty when none.
     pub error: RwSignal<String>,
+    /// What is being written in the compose box; emptied once the message is taken.
+    pub draft: RwSignal<String>,
 }
 
 impl ChatView {
@@ -118,6 +126,7 @@ impl ChatView {
             lines: RwSignal::new(Vec::new()),
             more: RwSignal::new(false),
             error: RwSignal::new(String::new()),
+            draft: RwSignal::new(String::new()),
         }
     }
 

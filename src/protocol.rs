@@ -329,6 +329,14 @@ pub enum Message {
         /// This socket took over from the page's earlier one: its call goes on.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         resumed: bool,
+        /// The longest chat message the server stores, in characters (`max_chat_chars`),
+        /// so the page can refuse a longer one before sending it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_chat_chars: Option<u64>,
+        /// The largest frame the server reads (`max_message_bytes`); a larger one closes
+        /// the socket with [`close::TOO_BIG`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_message_bytes: Option<u64>,
     },
     /// server → page: fresh ICE servers (new TURN credentials before the old expire).
     #[serde(rename = "ice_servers", rename_all = "camelCase")]

@@ -177,6 +177,18 @@ pub const RELAY_RUNNING: &str = "Asking the TURN server for a relay…";
 pub const RELAY_NONE: &str = "No TURN server is configured, so calls cannot be relayed.";
 pub const CALL_LOST: &str = "The call ended while the connection was lost.";
 pub const SELF_MESSAGE: &str = "You cannot send messages to yourself.";
+pub const MESSAGE_TOO_BIG: &str =
+    "This message is too large to send. Shorten it, or send it in parts.";
+pub const UNSENT_TOO_LONG: &str =
+    "A message written earlier is too long for the server and was not sent.";
+
+/// Why a message of `chars` characters is not sent, and what to do.
+pub fn message_too_long(chars: usize, max: u64) -> String {
+    format!(
+        "This message has {chars} characters; at most {max} can be sent. \
+         Shorten it, or send it in parts."
+    )
+}
 
 /// The title of the open conversation.
 pub fn chat_with(name: &str) -> String {

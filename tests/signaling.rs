@@ -83,7 +83,7 @@ async fn a_call_relays_offer_answer_and_ice_between_its_two_parties() {
 }
 
 #[tokio::test]
-async fn the_welcome_tells_each_page_its_name_ring_timeout_and_ice_servers() {
+async fn the_welcome_tells_each_page_its_name_ring_timeout_ice_servers_and_limits() {
     let turn = IceServer {
         urls: vec!["turn:turn.example.org:3478".into()],
         username: Some("duet".into()),
@@ -92,6 +92,8 @@ async fn the_welcome_tells_each_page_its_name_ring_timeout_and_ice_servers() {
     let addr = start(Settings {
         ring_timeout_secs: 7,
         ice_servers: vec![turn.clone()],
+        max_chat_chars: 123,
+        max_message_bytes: 4567,
         ..common::test_settings()
     })
     .await;
@@ -111,6 +113,9 @@ async fn the_welcome_tells_each_page_its_name_ring_timeout_and_ice_servers() {
         connect_timeout_secs: Some(DEFAULT_CONNECT_TIMEOUT_SECS),
         resume: Some(resume),
         resumed: false,
+        // The page refuses a longer message, or a larger frame, before sending it.
+        max_chat_chars: Some(123),
+        max_message_bytes: Some(4567),
     };
     assert_eq!(got, welcome);
     alice.expect_silence(QUIET_MS).await;

@@ -517,7 +517,9 @@ test('a socket dropped before the ack loses nothing and repeats nothing', async 
   await expect(line(alice, 'after')).toHaveAttribute('data-state', 'delivered');
 });
 
-test('a message over the limit fails and is not delivered; one at the limit is', async ({ open }) => {
+test('a message over the limit is refused in the page, its text kept; one at the limit goes', async ({
+  open,
+}) => {
   const [alice, bob] = await Promise.all([open('alice'), open('bob')]);
   await idle(alice, bob);
   await openFromPresence(alice, bob);
@@ -527,15 +529,16 @@ test('a message over the limit fails and is not delivered; one at the limit is',
 
   await expect(alice.page.locator('#chatError')).toBeEmpty();
   await send(alice, tooLong);
-  await expect(alice.page.locator('#chatError')).not.toBeEmpty();
-  await expect(line(alice, tooLong)).toHaveAttribute('data-state', 'failed');
+  await expect(alice.page.locator('#chatError')).toContainText('4001 characters');
+  await expect(alice.page.locator('#chatInput'), 'the text stays to be shortened').toHaveValue(tooLong);
+  await expect(line(alice, tooLong), 'never sent').toHaveCount(0);
 
   await sendStored(alice, atLimit);
+  await expect(alice.page.locator('#chatError')).toBeEmpty();
   await sendStored(alice, 'short');
   await expectConversation(bob, [
     [alice, atLimit],
     [alice, 'short'],
   ]);
   await expect(line(alice, 'short')).toHaveAttribute('data-state', 'delivered');
-  await expect(line(alice, tooLong), 'the failed message stays failed').toHaveAttribute('data-state', 'failed');
 });

@@ -6,10 +6,16 @@
 //! sent again with the same ids, and the server stores each id once. Incoming messages are
 //! confirmed (`chat_received`) as they arrive and told apart by server id, so one that
 //! arrives twice (live and again in a catch-up) shows once.
+//!
+//! A message the server would refuse (its welcome says how long one may be) is never sent:
+//! a server that closes the socket on an oversized frame would close every new socket too,
+//! as long as the outbox held it.
 
 use super::js::log;
 use super::signaling::Signaling;
-use crate::chat_view::{ChatAction, ChatView, Line, LineState, Thread};
+use crate::chat_view::{
+    ChatAction, ChatLimits, ChatView, Line, LineState, LocalTime, Thread, time_label,
+};
 use crate::protocol::{
     ChatMessage, Conversation, ConversationSummary, Delivery, ErrorCode, GroupName, Message,
     Presence, PresenceEntry, Route, UserName,
@@ -40,6 +46,14 @@ pub struct Chat {
     me: UserName,
     view: ChatView,
     outbox: Vec<Draft>,
+    /// Messages the server refused or would refuse, out of the outbox for good; shown as
+    /// failed while this page lives, so their text can still be copied.
+    failed: Vec<Draft>,
+    /// From the last welcome.
+    limits: ChatLimits,
+    /// The socket is welcomed: its limits are known, so messages may go out. (Before that
+    /// they wait in the outbox, which the welcome sends.)
+    signed_in: bool,
     /// A history request is on its way (a scroll asks once).
     loading: bool,
     /// A group this page asked to create: opened when the server confirms it.
@@ -57,6 +71,9 @@ impl Chat {
             me,
             view,
             outbox,
+            failed: Vec::new(),
+            limits: ChatLimits::default(),
+            signed_in: false,
             loading: false,
             creating: None,
             unshown: Rc::default(),
@@ -82,9 +99,24 @@ impl Chat {
         }
     }
 
-    /// The socket is signed in (again): ask for presence, conversations and everything
-    /// pending; send again what was never acknowledged; refresh the open conversation.
-    pub fn on_signed_in(&mut self, out: &Signaling) {
+    /// The socket is signed in (again) on a server with `limits`: ask for presence,
+    /// conversations and everything pending; send again what was never acknowledged,
+    /// unless the server would refuse it; refresh the open conversation.
+    pub fn on_signed_in(&mut self, out: &Signaling, limits: ChatLimits) {
+        self.limits = limits;
+        self.signed_in = true;
+        let refused: Vec<String> = self
+            .outbox
+            .iter()
+            .filter(|draft| self.refusal(draft).is_some())
+            .map(|draft| draft.id.clone())
+            .collect();
+        if !refused.is_empty() {
+            for id in &refused {
+                self.refuse(id);
+            }
+            self.view.error.set(text::UNSENT_TOO_LONG.into());
+        }
         out.send(&Message::Sync {
             route: Route::default(),
         });
@@ -100,6 +132,51 @@ impl Chat {
     pub fn on_signed_out(&mut self) {
         self.view.online.set(Vec::new());
         self.loading = false;
+        self.signed_in = false;
+    }
+
+    /// The server closed the socket on a frame larger than it reads. With the welcome's
+    /// limits no message that large is sent, so it came from a server that did not say
+    /// them: the largest message waiting is taken to be the one, and is not sent again.
+    /// Each such close takes one, so closes cannot repeat forever. (A browser still
+    /// sending the frame may see the connection reset, 1006, instead; the growing pause
+    /// between reconnects keeps those few.)
+    pub fn on_frame_refused(&mut self) {
+        if self.limits.max_frame_bytes.is_some() {
+            return;
+        }
+        let largest = self
+            .outbox
+            .iter()
+            .max_by_key(|draft| chat_send(draft).to_json().len())
+            .map(|draft| draft.id.clone());
+        if let Some(id) = largest {
+            self.refuse(&id);
+            self.view.error.set(text::MESSAGE_TOO_BIG.into());
+        }
+    }
+
+    /// Why the server would refuse `draft`, if it would.
+    fn refusal(&self, draft: &Draft) -> Option<String> {
+        self.limits
+            .refusal(&draft.text, chat_send(draft).to_json().len())
+    }
+
+    /// Takes message `id` out of the outbox for good (the server refused it, or would):
+    /// its line shows it failed, here and whenever its conversation is opened again.
+    fn refuse(&mut self, id: &str) {
+        if let Some(at) = self.outbox.iter().position(|draft| draft.id == id) {
+            let draft = self.outbox.remove(at);
+            self.failed.push(draft);
+            self.save_outbox();
+        }
+        self.view.lines.update(|lines| {
+            for line in lines.iter_mut() {
+                if line.client_id.as_deref() == Some(id) && line.id.is_none() {
+                    line.state = LineState::Failed;
+                }
+            }
+        });
     }
 
     pub fn on_action(&mut self, action: ChatAction, out: Option<&Signaling>) {
@@ -267,6 +344,7 @@ impl Chat {
         let chat_code = matches!(
             code,
             ErrorCode::TooLong
+                | ErrorCode::TooMany
                 | ErrorCode::RateLimited
                 | ErrorCode::NotMember
                 | ErrorCode::GroupExists
@@ -276,19 +354,11 @@ impl Chat {
             return Some(Message::chat_error(&self.me, code, msg, id));
         }
         log(&format!("chat refused ({code:?}): {msg}"));
-        if code == ErrorCode::GroupExists {
+        if matches!(code, ErrorCode::GroupExists | ErrorCode::TooMany) {
             self.creating = None;
         }
         if let Some(id) = id {
-            self.outbox.retain(|draft| draft.id != id);
-            self.save_outbox();
-            self.view.lines.update(|lines| {
-                for line in lines.iter_mut() {
-                    if line.client_id.as_deref() == Some(id.as_str()) && line.id.is_none() {
-                        line.state = LineState::Failed;
-                    }
-                }
-            });
+            self.refuse(&id);
         }
         self.view.error.set(msg);
         None
@@ -299,12 +369,21 @@ impl Chat {
         if self.view.open.get_untracked().as_ref() == Some(&conversation) {
             return;
         }
-        let pending: Vec<Line> = self
+        let mut pending: Vec<Line> = self
             .outbox
             .iter()
             .filter(|draft| draft.conversation == conversation)
             .map(|draft| self.pending_line(draft))
             .collect();
+        pending.extend(
+            self.failed
+                .iter()
+                .filter(|draft| draft.conversation == conversation)
+                .map(|draft| Line {
+                    state: LineState::Failed,
+                    ..self.pending_line(draft)
+                }),
+        );
         self.view.lines.set(pending);
         self.view.more.set(false);
         self.view.open.set(Some(conversation.clone()));
@@ -317,17 +396,28 @@ impl Chat {
         self.mark_read(&conversation, out);
     }
 
+    /// Sends `text` to the open conversation, unless the server would refuse it: then the
+    /// reason is shown and the text stays in the compose box to be shortened.
     fn send(&mut self, text: String, out: Option<&Signaling>) {
         let Some(conversation) = self.view.open.get_untracked() else {
             return;
         };
-        self.view.error.set(String::new());
         let draft = Draft {
             id: new_client_id(),
             conversation,
             text,
         };
-        if let Some(out) = out {
+        if let Some(why) = self.refusal(&draft) {
+            return self.view.error.set(why);
+        }
+        self.view.error.set(String::new());
+        // Only if unchanged: what was typed since the message was taken stays.
+        self.view.draft.update(|typed| {
+            if *typed == draft.text {
+                typed.clear();
+            }
+        });
+        if let (Some(out), true) = (out, self.signed_in) {
             out.send(&chat_send(&draft));
         }
         let line = self.pending_line(&draft);
@@ -548,10 +638,18 @@ fn merge(lines: &mut Vec<Line>, incoming: Vec<Line>) {
     lines.sort_by_key(|l| l.id.unwrap_or(i64::MAX));
 }
 
-/// `hh:mm` in the browser's time zone.
+/// The time of `millis` (since 1970) in the browser's time zone; with its date if that is
+/// not today.
 fn clock(millis: f64) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(millis));
-    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+    let local = |date: js_sys::Date| LocalTime {
+        year: date.get_full_year() as i32,
+        month: date.get_month() + 1,
+        day: date.get_date(),
+        hour: date.get_hours(),
+        minute: date.get_minutes(),
+    };
+    let at = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(millis));
+    time_label(local(at), local(js_sys::Date::new_0()))
 }
 
 /// 128 random bits as hex: unique enough that two messages never share one.

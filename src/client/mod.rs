@@ -3,6 +3,7 @@
 //! buttons and the server's frames. Every JS handle here has one owner that closes it.
 
 mod chat;
+mod chat_scroll;
 mod controller;
 mod js;
 mod media;
@@ -10,6 +11,8 @@ mod notice;
 mod peer;
 mod relay_check;
 pub mod signaling;
+
+pub use chat_scroll::ListPlace;
 
 use crate::chat_view::{ChatAction, ChatView};
 use crate::phone::{Action, PhoneView};

@@ -1,6 +1,7 @@
 //! `#chat`: the open conversation's messages (`#messages`, oldest at the top, older ones
-//! fetched when scrolled to the top) and the line to write in. Text is always shown as
-//! text: Leptos puts it in text nodes, so markup in a message is never parsed.
+//! fetched when scrolled to the top) and the box to write in. Text is always shown as
+//! text: Leptos puts it in text nodes, so markup in a message is never parsed. The list
+//! keeps the reader's place as lines come and go (`client/chat_scroll.rs`).
 
 use super::{Holds, TextField};
 use crate::chat_view::{ChatAction, ChatView, Line, conversation_key};
@@ -9,12 +10,9 @@ use crate::text;
 use leptos::html::Ol;
 use leptos::prelude::*;
 
-/// How close to the top (in pixels) a scroll fetches older messages.
-const NEAR_TOP: i32 = 40;
-
 #[component]
 pub fn ChatPanel(chat: ChatView, act: Callback<ChatAction>, me: String) -> impl IntoView {
-    let draft = RwSignal::new(String::new());
+    let draft = chat.draft;
     let newcomers = RwSignal::new(String::new());
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -23,14 +21,25 @@ pub fn ChatPanel(chat: ChatView, act: Callback<ChatAction>, me: String) -> impl 
     };
     let not_group = move || !matches!(chat.open.get(), Some(Conversation::Group(_)));
     let list = NodeRef::<Ol>::new();
+    // The controller empties the box once it takes the message; one it refuses (too long)
+    // stays there to be shortened.
+    let send_draft = move || {
+        let text = draft.get_untracked();
+        if !text.trim().is_empty() {
+            act.run(ChatAction::Send(text));
+        }
+    };
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let text = draft.get_untracked();
-        if text.trim().is_empty() {
-            return;
+        send_draft();
+    };
+    // Enter sends, Shift+Enter starts a new line; Enter that ends an IME composition
+    // (Chinese, Japanese input) only picks the characters.
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+            ev.prevent_default();
+            send_draft();
         }
-        act.run(ChatAction::Send(text));
-        draft.set(String::new());
     };
     let title = move || match chat.open.get() {
         None => String::new(),
@@ -45,22 +54,38 @@ pub fn ChatPanel(chat: ChatView, act: Callback<ChatAction>, me: String) -> impl 
             text::group_title(group.as_str(), members)
         }
     };
-    // Follow the newest message as it arrives (not when older ones are put on top).
-    let newest = Memo::new(move |_| chat.lines.with(|lines| lines.last().map(Line::render_key)));
-    Effect::new(move |_| {
-        newest.track();
-        if let Some(list) = list.get() {
-            list.set_scroll_top(list.scroll_height());
-        }
-    });
-    let on_scroll = move |_| {
-        if let Some(list) = list.get_untracked()
-            && list.scroll_top() < NEAR_TOP
-            && chat.more.get_untracked()
-        {
-            act.run(ChatAction::Older);
+    // After the lines change (effects run once the list shows them), put the reader where
+    // they belong.
+    #[cfg(feature = "hydrate")]
+    let place = StoredValue::new_local(crate::client::ListPlace::default());
+    #[cfg(feature = "hydrate")]
+    {
+        let me = me.clone();
+        Effect::new(move |_| {
+            let open = chat.open.get();
+            let (newest, from_me) = chat.lines.with(|lines| match lines.last() {
+                Some(line) => (identity(line), line.from == me),
+                None => (None, false),
+            });
+            if let Some(list) = list.get() {
+                place.update_value(|place| place.shown(&list, open, newest, from_me));
+            }
+        });
+    }
+    #[cfg(feature = "hydrate")]
+    let on_scroll = move |_: leptos::ev::Event| {
+        if let Some(list) = list.get_untracked() {
+            let more = chat.more.get_untracked();
+            let at_top = place
+                .try_update_value(|place| place.scrolled(&list, more))
+                .unwrap_or(false);
+            if at_top && more {
+                act.run(ChatAction::Older);
+            }
         }
     };
+    #[cfg(not(feature = "hydrate"))]
+    let on_scroll = |_: leptos::ev::Event| {};
     view! {
         <section
             id="chat"
@@ -83,11 +108,29 @@ pub fn ChatPanel(chat: ChatView, act: Callback<ChatAction>, me: String) -> impl 
             </div>
             <p id="chatError" role="alert">{move || chat.error.get()}</p>
             <form class="compose" on:submit=send hidden=move || chat.open.with(Option::is_none)>
-                <TextField id="chatInput" label=text::WRITE value=draft holds=Holds::Prose />
+                <textarea
+                    id="chatInput"
+                    rows="2"
+                    placeholder=text::WRITE
+                    aria-label=text::WRITE
+                    autocomplete="off"
+                    autocapitalize="sentences"
+                    enterkeyhint="send"
+                    bind:value=draft
+                    on:keydown=on_key
+                ></textarea>
                 <button id="chatSend" type="submit" class="go">{text::SEND}</button>
             </form>
         </section>
     }
+}
+
+/// Which message `line` is, whatever its state.
+#[cfg(feature = "hydrate")]
+fn identity(line: &Line) -> Option<String> {
+    line.client_id
+        .clone()
+        .or_else(|| line.id.map(|id| id.to_string()))
 }
 
 #[component]

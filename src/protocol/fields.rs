@@ -35,6 +35,8 @@ struct Fields {
     connect_timeout_secs: Option<u64>,
     resume: Option<String>,
     resumed: Option<bool>,
+    max_chat_chars: Option<u64>,
+    max_message_bytes: Option<u64>,
     code: Option<ErrorCode>,
     id: Option<String>,
     users: Option<Vec<PresenceEntry>>,
@@ -103,6 +105,8 @@ impl Fields {
                 connect_timeout_secs: f.connect_timeout_secs,
                 resume: f.resume,
                 resumed: f.resumed.unwrap_or_default(),
+                max_chat_chars: f.max_chat_chars,
+                max_message_bytes: f.max_message_bytes,
             },
             "ice_servers" => Message::IceServers {
                 route,

@@ -85,6 +85,7 @@ fn duet_extensions_round_trip() {
         json!({"type":"call_back","fromUser":"bob","toUser":"alice","msg":"0","reason":"no_media"}),
         json!({"type":"hangup","fromUser":"duet","toUser":"bob","msg":"Missed call","reason":"timeout"}),
         json!({"type":"welcome","fromUser":"duet","user":"alice","iceServers":[{"urls":["stun:stun.example.org"]},{"urls":["turn:t.example.org"],"username":"u","credential":"p"}],"ringTimeoutSecs":30}),
+        json!({"type":"welcome","fromUser":"duet","user":"alice","iceServers":[],"ringTimeoutSecs":30,"maxChatChars":4000,"maxMessageBytes":65536}),
         json!({"type":"ringing","fromUser":"duet","toUser":"bob"}),
         json!({"type":"error","fromUser":"duet","code":"no_call","msg":"no call"}),
     ];
@@ -309,6 +310,8 @@ fn every_variant_reads_back_what_was_written() {
             connect_timeout_secs: Some(20),
             resume: Some("secret".into()),
             resumed: true,
+            max_chat_chars: Some(4000),
+            max_message_bytes: Some(65536),
         },
         Message::IceServers {
             route: route.clone(),

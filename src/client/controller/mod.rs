@@ -18,7 +18,7 @@ use super::js::{JsError, log};
 use super::peer::{Generation, Peer, PeerEvent};
 use super::signaling::{self, Signaling, SocketEvent};
 use super::{Screens, Views};
-use crate::chat_view::ChatAction;
+use crate::chat_view::{ChatAction, ChatLimits};
 use crate::phone::{Action, Ended, PhoneView, RelayCheck};
 use crate::protocol::{
     DECLINE, DEFAULT_CONNECT_TIMEOUT_SECS, IcePolicy, IceServer, Message, Reason, Route, UserName,
@@ -123,7 +123,7 @@ pub async fn run(
             event = events.next() => match event {
                 Some(SocketEvent::Message(msg)) => {
                     if matches!(msg, Message::Welcome { .. }) {
-                        backoff = Backoff::new();
+                        backoff.welcomed();
                     }
                     me.on_message(msg).await;
                 }
@@ -227,11 +227,17 @@ impl Controller {
                 connect_timeout_secs,
                 resume,
                 resumed,
+                max_chat_chars,
+                max_message_bytes,
                 ..
             } => {
                 self.connect_timeout_secs =
                     connect_timeout_secs.unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECS);
-                self.on_welcome(ice_servers, ice_transport_policy, resume, resumed);
+                let limits = ChatLimits {
+                    max_chars: max_chat_chars,
+                    max_frame_bytes: max_message_bytes,
+                };
+                self.on_welcome(ice_servers, ice_transport_policy, resume, resumed, limits);
             }
             Message::Ringing { .. } => {}
             Message::IceServers { ice_servers, .. } => {

@@ -4,6 +4,7 @@
 
 use super::Controller;
 use super::line::Line;
+use crate::chat_view::ChatLimits;
 use crate::client::js::log;
 use crate::client::signaling::SocketEvent;
 use crate::phone::{Ended, Phase};
@@ -17,21 +18,42 @@ use leptos::prelude::*;
 /// The first pause before reconnecting, and the longest.
 const RETRY_FIRST_MS: f64 = 500.0;
 const RETRY_MAX_MS: f64 = 10_000.0;
+/// How long a welcomed socket must stay open before the pauses start again from the first:
+/// a server that welcomes a page and then closes its socket at once (because of something
+/// the page sends) is not hammered twice a second.
+const STABLE_MS: f64 = 10_000.0;
 
 /// Pauses between reconnects: doubling up to a cap, each randomised by ±50% so pages that
 /// lost the same server do not all come back in the same instant.
 pub(super) struct Backoff {
     next_ms: f64,
+    /// When the open socket was welcomed (ms since 1970); `None` if it was not.
+    welcomed_at: Option<f64>,
 }
 
 impl Backoff {
     pub(super) fn new() -> Self {
         Self {
             next_ms: RETRY_FIRST_MS,
+            welcomed_at: None,
         }
     }
 
+    /// The server welcomed the socket just opened.
+    pub(super) fn welcomed(&mut self) {
+        self.welcomed_at = Some(js_sys::Date::now());
+    }
+
+    /// The pause before the next attempt; the first pause again if the socket that just
+    /// ended had been welcomed and stayed up for [`STABLE_MS`].
     pub(super) fn pause(&mut self) -> LocalBoxFuture<'static, ()> {
+        if self
+            .welcomed_at
+            .take()
+            .is_some_and(|at| js_sys::Date::now() - at >= STABLE_MS)
+        {
+            self.next_ms = RETRY_FIRST_MS;
+        }
         let ms = self.next_ms * (0.5 + js_sys::Math::random());
         self.next_ms = (self.next_ms * 2.0).min(RETRY_MAX_MS);
         gloo_timers::future::TimeoutFuture::new(ms as u32).boxed_local()
@@ -50,6 +72,7 @@ impl Controller {
         ice_transport_policy: IcePolicy,
         resume: Option<String>,
         resumed: bool,
+        limits: ChatLimits,
     ) {
         self.ice_servers = ice_servers;
         self.policy = ice_transport_policy;
@@ -57,7 +80,7 @@ impl Controller {
         self.resume = resume;
         self.view.reconnecting.set(false);
         if let Some(signaling) = &self.signaling {
-            self.chat.on_signed_in(signaling);
+            self.chat.on_signed_in(signaling, limits);
         }
         self.on_resumed(resumed);
         if self.view.phase.get_untracked() == Phase::Connecting {
@@ -88,6 +111,9 @@ impl Controller {
     pub(super) fn on_closed(&mut self, code: u16, reason: &str) -> bool {
         log(&format!("signaling socket closed: {code} {reason}"));
         self.signaling = None;
+        if code == close::TOO_BIG {
+            self.chat.on_frame_refused();
+        }
         self.chat.on_signed_out();
         self.view.reconnecting.set(true);
         // The server keeps a call for a while for this page to come back (media flows on,

@@ -156,6 +156,8 @@ impl Hub {
             connect_timeout_secs: Some(self.settings.connect_timeout_secs),
             resume: Some(token),
             resumed,
+            max_chat_chars: Some(self.settings.max_chat_chars as u64),
+            max_message_bytes: Some(self.settings.max_message_bytes as u64),
         };
         // A fresh queue has room for the welcome and everything held (held is kept to
         // half a queue).
