@@ -108,11 +108,11 @@ pub fn ChatPanel(chat: ChatView, act: Callback<ChatAction>, me: String) -> impl 
             </div>
             <p id="chatError" role="alert">{move || chat.error.get()}</p>
             <form class="compose" on:submit=send hidden=move || chat.open.with(Option::is_none)>
+                <label for="chatInput" class="visually-hidden">{text::WRITE}</label>
                 <textarea
                     id="chatInput"
                     rows="2"
                     placeholder=text::WRITE
-                    aria-label=text::WRITE
                     autocomplete="off"
                     autocapitalize="sentences"
                     enterkeyhint="send"
