@@ -7,6 +7,7 @@
 // computing its layout needs more than the default 128.
 #![recursion_limit = "256"]
 
+pub mod account;
 pub mod app;
 pub mod chat_view;
 pub mod components;

@@ -63,6 +63,7 @@ impl Ended {
                 Reason::Gone => "gone",
                 Reason::NoMedia => "no_media",
                 Reason::NoConnection => "no_connection",
+                Reason::AnsweredElsewhere => "answered_elsewhere",
                 Reason::Other => "other",
             },
             Ended::Local => "local",

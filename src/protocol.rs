@@ -38,6 +38,10 @@ pub mod close {
     /// The name is online in another socket.
     pub const NAME_IN_USE: u16 = 4409;
     pub const NAME_IN_USE_REASON: &str = "name in use";
+    /// The page's session ended: signed out here or from another browser (`/account`),
+    /// its password changed, or its account removed. The page shows the sign-in form.
+    pub const SIGNED_OUT: u16 = 4401;
+    pub const SIGNED_OUT_REASON: &str = "signed out";
 }
 
 /// A user name that has passed [`UserName::parse`]: 1–32 letters of any script, digits,
@@ -186,6 +190,9 @@ pub enum Reason {
     /// The call was accepted but no media path was found before the page's deadline
     /// (`connectTimeoutSecs`): the networks block a direct connection and no relay carried it.
     NoConnection,
+    /// The person has several pages open (signed in on several devices) and took the call
+    /// on another one: this page stops ringing.
+    AnsweredElsewhere,
     /// A reason from a newer server that this build does not know.
     #[serde(other)]
     Other,

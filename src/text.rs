@@ -91,6 +91,9 @@ pub fn ended(reason: Reason, peer: &str) -> String {
         Reason::Gone => format!("{peer} left: their page closed or lost its connection."),
         Reason::NoMedia => format!("{peer} has no camera or microphone available."),
         Reason::NoConnection => no_connection(peer, false),
+        Reason::AnsweredElsewhere => {
+            format!("The call from {peer} was answered on another device.")
+        }
         Reason::Other => format!("The call with {peer} ended."),
     }
 }

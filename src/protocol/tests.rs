@@ -106,6 +106,7 @@ fn every_reason_and_code_has_a_snake_case_name() {
         (Reason::Gone, "gone"),
         (Reason::NoMedia, "no_media"),
         (Reason::NoConnection, "no_connection"),
+        (Reason::AnsweredElsewhere, "answered_elsewhere"),
     ] {
         assert_eq!(serde_json::to_value(reason).unwrap(), json!(name));
     }
