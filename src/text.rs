@@ -4,6 +4,9 @@
 
 use crate::protocol::Reason;
 
+pub mod account;
+pub mod forms;
+
 pub const APP_NAME: &str = "duet";
 pub const TAGLINE: &str = "Private video calls, peer to peer.";
 pub const PICK_NAME: &str = "Your name";

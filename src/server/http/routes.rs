@@ -10,7 +10,8 @@ use crate::server::chat::store::{Store, StoreError};
 use crate::server::reach::lan::{self, Lan};
 use crate::server::reach::turn::TurnAllocations;
 use crate::server::settings::Settings;
-use crate::server::signal::{hub::Hub, socket::handle_socket};
+use crate::server::signal::hub::{Device, Hub};
+use crate::server::signal::socket::handle_socket;
 use crate::server::{data_dir, names};
 use crate::text;
 use axum::Router;
@@ -137,7 +138,7 @@ async fn webrtc(
         .read_buffer_size(READ_BUFFER)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| handle_socket(socket, hub, name, resume, who))
+        .on_upgrade(move |socket| handle_socket(socket, hub, name, Device::default(), resume, who))
 }
 
 /// `/`, the home page.

@@ -6,7 +6,7 @@ use super::call::{Calls, Effect, NameInUse, RingId, State};
 use super::meter::Meter;
 use super::relay::RelayFrame;
 use crate::protocol::{
-    ErrorCode, Message, Presence, PresenceEntry, Reason, Route, SYSTEM_USER, UserName,
+    ErrorCode, Message, Presence, PresenceEntry, Reason, Route, SYSTEM_USER, UserName, close,
 };
 use crate::server::chat::{self, Online, store::Store};
 use crate::server::queue::{self, Outgoing, Refused};
@@ -39,6 +39,17 @@ struct Peer {
     synced: bool,
     /// The presence last announced for this user.
     shown: Presence,
+    /// The sign-in session the socket came with (see [`Device`]).
+    device: Device,
+}
+
+/// Who a socket belongs to beyond its name: the browser's sign-in session, if the name is
+/// claimed by an account (see `server/auth/`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Device {
+    /// The session's public id; `None` for a name nobody has claimed (the original
+    /// demo's rule: whoever opens it is it).
+    pub session: Option<String>,
 }
 
 #[derive(Default)]
@@ -112,7 +123,12 @@ impl Hub {
     /// unless the page shows that name's `resume` secret: then this is the same page back
     /// on a new socket, which takes over (the old one, if still open, is closed) and gets
     /// what was held for it. Its call goes on as if nothing happened.
-    pub fn join(&self, name: &UserName, resume: Option<&str>) -> Result<Session, NameInUse> {
+    pub fn join(
+        &self,
+        name: &UserName,
+        device: Device,
+        resume: Option<&str>,
+    ) -> Result<Session, NameInUse> {
         let (tx, rx) = queue::channel(&self.settings);
         self.meter.sweep_if_due();
         let mut inner = self.lock();
@@ -124,6 +140,7 @@ impl Hub {
                     old.kick();
                 }
                 peer.session = id;
+                peer.device = device;
                 // The page asks again (`sync`) when it is ready for chat.
                 peer.synced = false;
                 (peer.resume.clone(), std::mem::take(&mut peer.held), true)
@@ -141,6 +158,7 @@ impl Hub {
                         held: Vec::new(),
                         synced: false,
                         shown: Presence::Available,
+                        device,
                     },
                 );
                 announce(&inner, name, Presence::Available);
@@ -215,6 +233,52 @@ impl Hub {
             tracing::info!(user = %name, "grace period over: ending their call");
             self.sign_out(&mut inner, name);
         }
+    }
+
+    /// Signs out, now, every socket of the sign-in sessions `ids` (signed out, revoked,
+    /// password changed): each page is told with [`close::SIGNED_OUT`] and its call ends.
+    pub fn end_sessions(self: &Arc<Self>, ids: &[String]) {
+        let mut inner = self.lock();
+        let ended: Vec<UserName> = inner
+            .peers
+            .iter()
+            .filter(|(_, peer)| {
+                peer.device
+                    .session
+                    .as_ref()
+                    .is_some_and(|id| ids.contains(id))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in ended {
+            self.close_signed_out(&mut inner, &name);
+        }
+    }
+
+    /// Signs out every socket of `name` now (their account was removed).
+    pub fn end_user(self: &Arc<Self>, name: &UserName) {
+        let mut inner = self.lock();
+        if inner.peers.contains_key(name) {
+            self.close_signed_out(&mut inner, name);
+        }
+    }
+
+    /// The sign-in sessions with a socket (or a page coming back to its call) now.
+    pub fn online_sessions(&self) -> Vec<String> {
+        let inner = self.lock();
+        inner
+            .peers
+            .values()
+            .filter_map(|peer| peer.device.session.clone())
+            .collect()
+    }
+
+    fn close_signed_out(self: &Arc<Self>, inner: &mut MutexGuard<'_, Inner>, name: &UserName) {
+        if let Some(queue) = inner.peers.get(name).and_then(|peer| peer.queue.as_ref()) {
+            let _ = queue.try_send(Outgoing::Close(close::SIGNED_OUT, close::SIGNED_OUT_REASON));
+        }
+        tracing::info!(user = %name, "session ended: signing the page out");
+        self.sign_out(inner, name);
     }
 
     /// An offer, answer or ICE candidate from `from`: to the other party of their call,

@@ -2,7 +2,7 @@
 //! and sign them out however the socket ends.
 
 use super::call::NameInUse;
-use super::hub::{Ending, Hub, Session};
+use super::hub::{Device, Ending, Hub, Session};
 use super::meter::{Class, Who};
 use super::relay::RelayFrame;
 use crate::protocol::{self, ErrorCode, Message, Route, SYSTEM_USER, UserName, close};
@@ -34,11 +34,12 @@ pub fn handle_socket(
     socket: WebSocket,
     hub: Arc<Hub>,
     name: UserName,
+    device: Device,
     resume: Option<String>,
     who: Who,
 ) -> impl Future<Output = ()> + Send + 'static {
     let (sink, stream) = socket.split();
-    match hub.join(&name, resume.as_deref()) {
+    match hub.join(&name, device, resume.as_deref()) {
         Ok(session) => Either::Left(serve(sink, stream, hub, name, session, who)),
         Err(in_use) => Either::Right(refuse(sink, name, in_use)),
     }

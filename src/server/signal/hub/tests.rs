@@ -28,7 +28,7 @@ fn drain(session: &mut Session) -> Vec<Message> {
 
 /// Signs `who` in; returns the session and its resume secret, with the queue read.
 fn join(hub: &Arc<Hub>, who: &str) -> (Session, String) {
-    let mut session = hub.join(&name(who), None).unwrap();
+    let mut session = hub.join(&name(who), Device::default(), None).unwrap();
     match drain(&mut session).as_slice() {
         [Message::Welcome { resume, .. }] => {
             let resume = resume.clone().unwrap();
@@ -181,7 +181,9 @@ async fn what_is_held_for_an_away_page_ends_with_its_hang_up() {
     };
     hub.handle(&name("alice"), hangup);
 
-    let mut back = hub.join(&name("bob"), Some(&resume)).unwrap();
+    let mut back = hub
+        .join(&name("bob"), Device::default(), Some(&resume))
+        .unwrap();
     let frames = drain(&mut back);
     assert!(
         matches!(frames[0], Message::Welcome { resumed: true, .. }),
@@ -225,7 +227,9 @@ async fn what_is_held_stays_within_half_the_queue_bytes() {
         };
         hub.handle(&name("alice"), offer);
     }
-    let mut back = hub.join(&name("bob"), Some(&resume)).unwrap();
+    let mut back = hub
+        .join(&name("bob"), Device::default(), Some(&resume))
+        .unwrap();
     let held = drain(&mut back).len() - 1;
     assert_eq!(held, 2, "two 20 KB offers in 50 KB");
 }

@@ -1,0 +1,1 @@
+//! The words the sign-in, sign-up, account and invite pages show.
