@@ -867,3 +867,5 @@ fn every_ring_that_does_not_become_a_call_is_missed_once() {
     let effects = calls.handle(&dev("alice"), hangup_msg());
     assert!(missed(&effects).is_empty(), "nor is its end");
 }
+
+mod devices;

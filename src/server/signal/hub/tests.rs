@@ -291,3 +291,5 @@ async fn a_ring_that_cannot_ring_is_stored_once_in_a_while() {
         Reason::Offline
     ));
 }
+
+mod devices;
