@@ -76,7 +76,7 @@ pub async fn request(
         let mut response = Vec::new();
         tcp.read_to_end(&mut response)
             .await
-            .expect("read the response");
+            .unwrap_or_else(|e| panic!("{method} {path}: reading the response: {e}"));
         String::from_utf8_lossy(&response).into_owned()
     };
     let raw = timeout(WAIT * 5, exchange)

@@ -24,7 +24,7 @@ pub fn allowed(parts: &Parts, scheme: &str, allowed_origins: &[String]) -> bool 
         .or_else(|| parts.uri.authority().map(|a| a.as_str()));
     let own =
         host.is_some_and(|host| origin == format!("{scheme}://{}", host.to_ascii_lowercase()));
-    own || allowed_origins.iter().any(|allowed| *allowed == origin)
+    own || allowed_origins.contains(&origin)
 }
 
 #[cfg(test)]
