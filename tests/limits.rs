@@ -225,11 +225,15 @@ async fn a_ring_offer_flood_leaves_the_callee_signed_in() {
     ring(&mut alice, &mut bob).await;
 
     let sdp = "a".repeat(30_000);
+    let began = std::time::Instant::now();
     let answers = flood(&mut alice, 300, |_| {
         text(json!({"type": "ring_offer", "toUser": "bob", "sdp": sdp}))
     })
     .await;
-    refused_mostly(&answers, 250);
+    // Her allowance: the burst, and what it refilled while the flood went on (longer on
+    // a loaded machine).
+    let allowance = 10 + (5.0 * began.elapsed().as_secs_f64()).ceil() as usize;
+    refused_mostly(&answers, 300 - allowance);
 
     let offers = bob.drain(QUIET_MS).await;
     assert!(
@@ -238,7 +242,11 @@ async fn a_ring_offer_flood_leaves_the_callee_signed_in() {
             .all(|m| matches!(m, Message::RingOffer { .. })),
         "{offers:?}"
     );
-    assert!(offers.len() <= 20, "bob got {} ring offers", offers.len());
+    assert!(
+        offers.len() <= allowance,
+        "bob got {} ring offers, her allowance was {allowance}",
+        offers.len()
+    );
     bob.call_back("alice", ACCEPT).await;
     assert_eq!(alice.expect_call_back("bob", None).await, ACCEPT);
     relays(&mut alice, &mut bob).await;
