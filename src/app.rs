@@ -66,7 +66,8 @@ impl Page {
         }
     }
 
-    /// The page being rendered (on the server) or shown (in the browser).
+    /// The page being rendered (on the server) or the one the address bar names (in the
+    /// browser; after a refused form post, the page the form was on has another path).
     pub fn current() -> Self {
         Self::of(&current_path())
     }
@@ -102,7 +103,10 @@ pub fn App() -> impl IntoView {
     // Written into the page by the server and read back by the browser as it hydrates, so
     // both render the same forms; the pages take it from the context on both sides.
     provide_context(SharedValue::new(visit_from_server).into_inner());
-    let page = match Page::current() {
+    // The page the server rendered, which is not always the one in the address bar: a
+    // refused form post (`/signin`) is answered with the page the form was on (`/`).
+    let path = SharedValue::new(current_path).into_inner();
+    let page = match Page::of(&path) {
         Page::Home => EitherOf5::A(view! { <HomePage /> }),
         Page::Call(segment) => EitherOf5::B(view! { <CallPage segment /> }),
         Page::Account => EitherOf5::C(view! { <AccountPage /> }),
