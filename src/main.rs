@@ -1,9 +1,11 @@
 //! The server binary: read the settings, serve pages and signaling over HTTP or HTTPS,
-//! stop on Ctrl-C/SIGTERM.
+//! stop on Ctrl-C/SIGTERM. `duet user ...` and `duet invite ...` are the operator's account
+//! commands instead (`server/auth/cli.rs`), on the same settings and data directory.
 
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    use duet::server::auth::cli;
     use duet::server::http::limits::Limits;
     use duet::server::http::serve::serve;
     use duet::server::reach::lan::{self, Lan};
@@ -12,11 +14,44 @@ async fn main() -> std::process::ExitCode {
     use duet::server::{Settings, app, settings::SETTINGS_FILE};
     use std::process::ExitCode;
 
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = cli::is_command(&args);
+    if command {
+        // A command's output is its answer: only warnings are logged, to standard error.
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "info".into()),
+            )
+            .init();
+    }
+    if command {
+        let settings = match Settings::load(std::path::Path::new(SETTINGS_FILE)) {
+            Ok(settings) => settings,
+            Err(err) => {
+                eprintln!("duet: {err}");
+                return ExitCode::from(2);
+            }
+        };
+        return match cli::run(&args, &settings, std::io::stdin().lock()).await {
+            Ok(out) => {
+                println!("{out}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("duet: {err}");
+                ExitCode::from(err.exit_code())
+            }
+        };
+    }
 
     // Every socket is a file descriptor: the usual soft limit of 1 024 would turn people
     // away long before memory or CPU run out. Up to the hard limit needs no privilege.
@@ -27,12 +62,12 @@ async fn main() -> std::process::ExitCode {
 
     // One flag, so no argument parser: everything else is a setting.
     let mut tls_flag = false;
-    for arg in std::env::args().skip(1) {
+    for arg in args {
         if arg == "--tls" {
             tls_flag = true;
         } else {
             eprintln!("duet: unknown argument {arg:?}");
-            eprintln!("usage: duet [--tls]   (settings: {SETTINGS_FILE} and DUET_* variables)");
+            eprintln!("{}", cli::USAGE);
             return ExitCode::from(2);
         }
     }
@@ -106,6 +141,11 @@ async fn main() -> std::process::ExitCode {
     let database = settings.database();
     let limits = Limits::of(&settings);
     let relays = turn.as_ref().map(TurnServer::allocations);
+    let first_admin = if settings.open_names {
+        None
+    } else {
+        first_admin_link(&settings).await
+    };
     let app = match app(settings, leptos_options, lan, relays) {
         Ok(app) => app,
         Err(err) => {
@@ -117,6 +157,10 @@ async fn main() -> std::process::ExitCode {
         }
     };
     announce(scheme, addr, &urls, tls.as_ref());
+    if let Some(link) = first_admin {
+        println!("  no account yet: create the first (an administrator) at {link}");
+        println!("  (the link works once, for a day; a restart prints a new one)");
+    }
     let config = tls.map(|tls| tls.config);
     let served = serve(listener, app, config, limits, shutdown_signal()).await;
     if let Some(turn) = turn {
@@ -127,6 +171,31 @@ async fn main() -> std::process::ExitCode {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
+}
+
+/// With `open_names` off and no account yet nobody could use the server: a one-use invite
+/// link for the first account, an administrator.
+#[cfg(feature = "ssr")]
+async fn first_admin_link(settings: &duet::server::Settings) -> Option<String> {
+    use duet::server::auth::accounts::Accounts;
+
+    let made = match Accounts::open(settings) {
+        Ok(accounts) => accounts.first_admin_invite().await,
+        Err(err) => Err(err.into()),
+    };
+    match made {
+        Ok(token) => {
+            let mut addr = settings.site_addr;
+            if addr.ip().is_unspecified() {
+                addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            token.map(|token| format!("{}://{addr}/i/{token}", settings.scheme()))
+        }
+        Err(err) => {
+            tracing::error!("making the first account's invite link: {err}");
+            None
+        }
+    }
 }
 
 /// Tells the person who started duet where to open it, and which certificate to expect.

@@ -433,7 +433,9 @@ pub enum Message {
         route: Route,
         ids: Vec<i64>,
     },
-    /// page → server: the user has read `conversation` up to message `upto`.
+    /// page → server: the user has read `conversation` up to message `upto`;
+    /// server → the reader's other pages (a person signed in on several devices): read
+    /// there, so clear its unread count here (see `protocol/chat.rs`).
     #[serde(rename = "chat_read")]
     ChatRead {
         #[serde(flatten)]

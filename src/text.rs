@@ -105,6 +105,8 @@ pub fn ended(reason: Reason, peer: &str) -> String {
 pub fn missed(reason: Reason, caller: &str) -> String {
     match reason {
         Reason::Timeout => format!("Missed call from {caller}."),
+        // The ring reached several of the callee's devices and one of them declined.
+        Reason::Declined => format!("The call from {caller} was declined on another device."),
         _ => ended(reason, caller),
     }
 }

@@ -7,6 +7,10 @@
 //! confirmed (`chat_received`) as they arrive and told apart by server id, so one that
 //! arrives twice (live and again in a catch-up) shows once.
 //!
+//! A person signed in on several devices sees the same chat on each: messages written on
+//! another page arrive here as `chat`, and a conversation read on another page arrives as
+//! `chat_read`, which clears its unread count here.
+//!
 //! A message the server would refuse (its welcome says how long one may be) is never sent:
 //! a server that closes the socket on an oversized frame would close every new socket too,
 //! as long as the outbox held it.
@@ -216,6 +220,9 @@ impl Chat {
             }
             Message::Chat { messages, .. } => self.on_chat(messages, out),
             Message::ChatAck { id, message, .. } => self.on_ack(&id, message),
+            Message::ChatRead {
+                conversation, upto, ..
+            } => self.on_read_elsewhere(&conversation, upto),
             Message::ChatDelivered { ids, .. } => self.view.lines.update(|lines| {
                 for line in lines.iter_mut() {
                     if line.id.is_some_and(|id| ids.contains(&id)) {
@@ -323,6 +330,19 @@ impl Chat {
                 self.mark_read(&open, out);
             }
         }
+    }
+
+    /// The user read `conversation` up to message `upto` on another page of theirs (signed
+    /// in on another device): nothing is unread here either, unless a newer message came
+    /// since, which the count keeps until the next sync or until it is read.
+    fn on_read_elsewhere(&mut self, conversation: &Conversation, upto: i64) {
+        self.view.threads.update(|threads| {
+            if let Some(thread) = threads.iter_mut().find(|t| &t.conversation == conversation)
+                && thread.last_id.is_none_or(|last| last <= upto)
+            {
+                thread.unread = 0;
+            }
+        });
     }
 
     fn on_ack(&mut self, id: &str, message: ChatMessage) {

@@ -1,6 +1,13 @@
 //! The wire types of chat and presence: who is online, conversations (one to one or a
 //! group), and the messages in them. The frames that carry them are [`super::Message`]'s
 //! chat variants; these are their fields.
+//!
+//! A person signed in on several devices has a page on each, and chat keeps them alike:
+//! every page that shows chat gets each new message (the ones written on the person's
+//! other pages too), and a `chat_read` one page sends is passed by the server, as the
+//! same frame (`conversation`, `upto`), to the person's other pages, which clear that
+//! conversation's unread count. That is the only frame that travels both ways; an
+//! original page never asks for chat (`sync`), so it never sees one.
 
 use super::{Reason, UserName};
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,8 @@
 //! The server side (the `ssr` build), one folder per concern:
 //!
 //! - [`settings`]: the settings and their environment overrides;
+//! - [`auth`]: accounts, sign-in sessions, invite links, checked origins, the operator's
+//!   `duet user` / `duet invite` commands;
 //! - [`queue`]: what waits for a socket's send task;
 //! - [`names`]: user names compared as people read them (the reserved name's look-alikes);
 //! - [`data_dir`]: the data directory, private to duet's user;
@@ -12,10 +14,11 @@
 //!   certificate, LAN addresses and the QR code, ICE/TURN credentials, the built-in TURN
 //!   server.
 //!
-//! Dependencies run one way: `http` → `signal` → `chat`, and each of them → `reach`,
+//! Dependencies run one way: `http` → `auth` → `signal` → `chat`, and each of them → `reach`,
 //! `settings`, `queue`, `names` and `data_dir`. Chat reaches the people online only through
 //! [`chat::Online`], which the hub provides.
 
+pub mod auth;
 pub mod chat;
 pub mod data_dir;
 pub mod http;

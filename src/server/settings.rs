@@ -1,6 +1,7 @@
 //! The server's runtime settings: `Leptos.toml`, each key overridable by an environment
 //! variable `DUET_<KEY>` (upper case). Build settings live in `Cargo.toml` for cargo-leptos.
 
+use crate::account::Signup;
 use crate::protocol::{IcePolicy, IceServer};
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
@@ -20,6 +21,9 @@ pub const MAX_SECS: u64 = 365 * 24 * 3600;
 
 /// The largest `send_queue`: tokio's bounded channel panics on a larger capacity.
 pub const MAX_SEND_QUEUE: usize = usize::MAX >> 3;
+
+/// The longest `session_days`: ten years.
+pub const MAX_SESSION_DAYS: u64 = 3650;
 
 /// Everything the server can be told at start.
 #[derive(Clone, Debug, Deserialize)]
@@ -126,6 +130,26 @@ pub struct Settings {
     /// (people behind one NAT share an address): each rate and burst above, and the chat
     /// ones, times this.
     pub names_per_address: u32,
+    /// Names nobody has claimed with an account work as in the original demo: whoever
+    /// opens `/webrtc/NAME.html` is NAME. Off, every page and socket needs a sign-in.
+    pub open_names: bool,
+    /// Who may create an account on the pages: anyone (`open`), whoever has an invite
+    /// link (`invite`), or nobody (`closed`: the operator adds people from the command
+    /// line; invite links still work).
+    pub signup: Signup,
+    /// Origins besides the server's own (scheme, host and port a request came to) whose
+    /// pages may post its forms and open its sockets, e.g. `https://duet.example.org`
+    /// behind a proxy that rewrites Host. `DUET_ALLOWED_ORIGINS` is comma separated.
+    pub allowed_origins: Vec<String>,
+    /// Days a sign-in lasts since the browser was last seen (each page load extends it).
+    pub session_days: u64,
+    /// Sign-in attempts one name may take per minute, and (times `names_per_address`)
+    /// one client address; more are answered 429 with Retry-After.
+    pub login_attempts_per_minute: u32,
+    /// Seconds between checks of the signed-in sockets against the database: a session
+    /// revoked, expired or removed elsewhere (by the command line, in another process)
+    /// closes its sockets within this time.
+    pub session_check_secs: u64,
 }
 
 impl Default for Settings {
@@ -169,6 +193,12 @@ impl Default for Settings {
             ring_rate_per_min: 60,
             ring_burst: 5,
             names_per_address: 8,
+            open_names: true,
+            signup: Signup::Open,
+            allowed_origins: Vec::new(),
+            session_days: 30,
+            login_attempts_per_minute: 10,
+            session_check_secs: 30,
         }
     }
 }
@@ -191,6 +221,10 @@ pub enum SettingsError {
     Zero(&'static str),
     #[error("{var}={value:?} is neither on (1, true, on, yes) nor off (0, false, off, no)")]
     Switch { var: &'static str, value: String },
+    #[error("{var}={value:?} is none of open, invite, closed")]
+    Signup { var: &'static str, value: String },
+    #[error("allowed_origins: {0:?} is not an origin like https://duet.example.org")]
+    Origin(String),
     #[error("tls_cert and tls_key go together: {0} is set, the other is not")]
     HalfCertificate(&'static str),
     #[error("{key} = {value} is too large: at most {max}")]
@@ -375,6 +409,50 @@ impl Settings {
             "DUET_NAMES_PER_ADDRESS",
             &mut settings.names_per_address,
         )?;
+        override_switch(&env, "DUET_OPEN_NAMES", &mut settings.open_names)?;
+        if let Some(value) = env("DUET_SIGNUP") {
+            settings.signup = match value.trim() {
+                "open" => Signup::Open,
+                "invite" => Signup::Invite,
+                "closed" => Signup::Closed,
+                _ => {
+                    return Err(SettingsError::Signup {
+                        var: "DUET_SIGNUP",
+                        value,
+                    });
+                }
+            };
+        }
+        if let Some(list) = env("DUET_ALLOWED_ORIGINS") {
+            settings.allowed_origins = list
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        // As browsers write them: no trailing slash, scheme and host in lower case.
+        for origin in &mut settings.allowed_origins {
+            let trimmed = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+            let well_formed = trimmed.split_once("://").is_some_and(|(scheme, host)| {
+                !scheme.is_empty() && !host.is_empty() && !host.contains('/')
+            });
+            if !well_formed {
+                return Err(SettingsError::Origin(origin.clone()));
+            }
+            *origin = trimmed;
+        }
+        override_number(&env, "DUET_SESSION_DAYS", &mut settings.session_days)?;
+        override_number(
+            &env,
+            "DUET_LOGIN_ATTEMPTS_PER_MINUTE",
+            &mut settings.login_attempts_per_minute,
+        )?;
+        override_number(
+            &env,
+            "DUET_SESSION_CHECK_SECS",
+            &mut settings.session_check_secs,
+        )?;
         if let Some(json) = env("DUET_ICE_SERVERS") {
             settings.ice_servers =
                 serde_json::from_str(&json).map_err(|err| SettingsError::IceServers {
@@ -416,6 +494,12 @@ impl Settings {
             ("ring_rate_per_min", settings.ring_rate_per_min as usize),
             ("ring_burst", settings.ring_burst as usize),
             ("names_per_address", settings.names_per_address as usize),
+            ("session_days", settings.session_days as usize),
+            (
+                "login_attempts_per_minute",
+                settings.login_attempts_per_minute as usize,
+            ),
+            ("session_check_secs", settings.session_check_secs as usize),
         ] {
             if value == 0 {
                 return Err(SettingsError::Zero(key));
@@ -429,9 +513,11 @@ impl Settings {
             ("turn_ttl_secs", settings.turn_ttl_secs),
             ("header_timeout_secs", settings.header_timeout_secs),
             ("idle_timeout_secs", settings.idle_timeout_secs),
+            ("session_check_secs", settings.session_check_secs),
         ] {
             at_most(key, value, MAX_SECS)?;
         }
+        at_most("session_days", settings.session_days, MAX_SESSION_DAYS)?;
         at_most(
             "send_queue",
             settings.send_queue as u64,
@@ -461,6 +547,15 @@ impl Settings {
     /// The chat database's path.
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("duet.sqlite3")
+    }
+
+    /// How long a sign-in lasts since the browser was last seen.
+    pub fn session_life(&self) -> Duration {
+        Duration::from_secs(self.session_days * 24 * 3600)
+    }
+
+    pub fn session_check(&self) -> Duration {
+        Duration::from_secs(self.session_check_secs)
     }
 
     /// `https` with TLS on, else `http`.
@@ -713,6 +808,54 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("tls_key is set"), "{err}");
+    }
+
+    #[test]
+    fn account_settings_from_file_then_environment() {
+        let defaults = load("", &[]).unwrap();
+        assert!(defaults.open_names);
+        assert_eq!(defaults.signup, Signup::Open);
+        assert_eq!(
+            (defaults.session_days, defaults.login_attempts_per_minute),
+            (30, 10)
+        );
+        let s = load(
+            "open_names = false\nsignup = \"invite\"\nallowed_origins = [\"https://A.example/\"]\n",
+            &[
+                ("DUET_SESSION_DAYS", "7"),
+                ("DUET_LOGIN_ATTEMPTS_PER_MINUTE", "3"),
+            ],
+        )
+        .unwrap();
+        assert!(!s.open_names);
+        assert_eq!(s.signup, Signup::Invite);
+        assert_eq!(s.allowed_origins, vec!["https://a.example".to_string()]);
+        assert_eq!((s.session_days, s.login_attempts_per_minute), (7, 3));
+        let s = load(
+            "",
+            &[
+                ("DUET_OPEN_NAMES", "1"),
+                ("DUET_SIGNUP", "closed"),
+                ("DUET_ALLOWED_ORIGINS", "http://a:1, https://b"),
+            ],
+        )
+        .unwrap();
+        assert!(s.open_names);
+        assert_eq!(s.signup, Signup::Closed);
+        assert_eq!(s.allowed_origins.len(), 2);
+        for (var, value) in [
+            ("DUET_SIGNUP", "maybe"),
+            ("DUET_ALLOWED_ORIGINS", "a.example"),
+            ("DUET_SESSION_DAYS", "0"),
+            ("DUET_SESSION_DAYS", "100000"),
+            ("DUET_LOGIN_ATTEMPTS_PER_MINUTE", "0"),
+        ] {
+            let err = load("", &[(var, value)]).unwrap_err().to_string();
+            assert!(
+                err.contains(var) || err.contains(&var[5..].to_lowercase()) || err.contains(value),
+                "{var}={value}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod chat;
+pub mod http;
 pub mod turn;
 
 use duet::protocol::{self, ACCEPT, ErrorCode, Message, Reason, Route, SYSTEM_USER};
@@ -159,6 +160,52 @@ impl Client {
         );
         assert_eq!(user, name, "{name}: welcome names the user");
         client
+    }
+
+    /// Opens `name`'s socket with extra request `headers` (a `Cookie`, an `Origin`) and
+    /// checks its welcome; or the status and body the server refused the upgrade with.
+    pub async fn connect_with(
+        addr: SocketAddr,
+        name: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Client, (u16, String)> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+        let url = socket_url(addr, name);
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .expect("a socket request");
+        for (key, value) in headers {
+            request.headers_mut().insert(
+                HeaderName::from_bytes(key.as_bytes()).expect("a header name"),
+                HeaderValue::from_str(value).expect("a header value"),
+            );
+        }
+        let connected = timeout(WAIT, tokio_tungstenite::connect_async(request))
+            .await
+            .unwrap_or_else(|_| panic!("{name}: connecting timed out"));
+        let ws = match connected {
+            Ok((ws, _)) => ws,
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                let body = response
+                    .body()
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default();
+                return Err((response.status().as_u16(), body));
+            }
+            Err(e) => panic!("{name}: connecting to {url} failed: {e}"),
+        };
+        let mut client = Client {
+            name: name.to_owned(),
+            ws,
+        };
+        match client.recv().await {
+            Message::Welcome { user, .. } => assert_eq!(user, name, "welcome names the user"),
+            other => panic!("{name}: expected welcome first, got {other:?}"),
+        }
+        Ok(client)
     }
 
     /// Opens `name`'s socket presenting `resume`, the secret of an earlier welcome, without

@@ -60,18 +60,22 @@ pub fn new_messages(reader: &UserName, lines: &[Stored]) -> Message {
 }
 
 /// What chat needs of the people online. The signaling hub provides it; chat itself
-/// knows nothing of sockets and calls.
+/// knows nothing of sockets and calls. A person may have several pages open (one per
+/// device); `device` is which one, as the hub numbers them ([`Socket::device`]).
 pub trait Online: Sync {
-    /// `name`'s page shows chat: from now on it hears of presence changes and new
+    /// `device` of `name` shows chat: from now on it hears of presence changes and new
     /// messages, starting with the whole presence list.
-    fn sync(&self, name: &UserName);
-    /// Queues a chat frame for `to` if their page shows chat.
+    fn sync(&self, name: &UserName, device: u64);
+    /// Queues a chat frame for every page of `to` that shows chat.
     fn push(&self, to: &UserName, msg: &Message);
-    /// Queues one chat frame, the same for all, for each of `to` whose page shows chat:
-    /// it is built once, however many get it.
+    /// Queues one chat frame, the same for all, for every page of each of `to` that shows
+    /// chat: it is built once, however many get it.
     fn push_all(&self, to: &[UserName], msg: &Message);
-    /// Disconnects `name`'s socket: its page stopped reading.
-    fn kick(&self, name: &UserName);
+    /// Queues a chat frame for `name`'s pages that show chat, all but `device`: what one
+    /// of their pages did, the others show too.
+    fn push_others(&self, name: &UserName, device: u64, msg: &Message);
+    /// Disconnects the socket of `device` of `name`: its page stopped reading.
+    fn kick(&self, name: &UserName, device: u64);
 }
 
 /// What a chat handler needs of its socket.
@@ -80,6 +84,8 @@ pub struct Socket<'a> {
     pub store: &'a Store,
     pub settings: &'a Settings,
     pub me: &'a UserName,
+    /// Which of `me`'s pages this is (see [`Online`]).
+    pub device: u64,
     /// The socket's own queue: answers to this page wait here for room rather than
     /// overflow it (a long backlog is bigger than the queue).
     pub own: &'a queue::Sender,
@@ -107,16 +113,7 @@ impl Socket<'_> {
             Message::ChatReceived { ids, .. } => self.received(ids).await,
             Message::ChatRead {
                 conversation, upto, ..
-            } => {
-                let me = self.me.clone();
-                let done = self
-                    .store
-                    .call(move |c| db::mark_read(c, &me, &conversation, upto))
-                    .await;
-                if let Err(err) = done {
-                    self.store_failed(err, None).await;
-                }
-            }
+            } => self.read(conversation, upto).await,
             Message::History {
                 conversation,
                 before,
@@ -153,7 +150,7 @@ impl Socket<'_> {
 
     /// The page shows chat: presence, its conversations, then everything still pending.
     async fn sync(&self) {
-        self.online.sync(self.me);
+        self.online.sync(self.me, self.device);
         self.trim_if_due().await;
         let me = self.me.clone();
         let listed = self.store.call(move |c| db::conversations(c, &me)).await;
@@ -288,6 +285,28 @@ impl Socket<'_> {
         for recipient in &sent.recipients {
             self.online.push(recipient, &new_messages(recipient, line));
         }
+        // The sender's other pages show what was written on this one.
+        let own = new_messages(self.me, line);
+        self.online.push_others(self.me, self.device, &own);
+    }
+
+    /// The user read `conversation` up to `upto` on this page: stored, and passed to their
+    /// other pages, which clear its unread count (`chat_read` server → page).
+    async fn read(&self, conversation: Conversation, upto: i64) {
+        let (me, asked) = (self.me.clone(), conversation.clone());
+        let done = self
+            .store
+            .call(move |c| db::mark_read(c, &me, &asked, upto))
+            .await;
+        if let Err(err) = done {
+            return self.store_failed(err, None).await;
+        }
+        let read = Message::ChatRead {
+            route: Route::new(SYSTEM_USER, self.me.as_str()),
+            conversation,
+            upto,
+        };
+        self.online.push_others(self.me, self.device, &read);
     }
 
     async fn received(&self, ids: Vec<i64>) {
@@ -414,7 +433,7 @@ impl Socket<'_> {
         let stall = queue::stall(self.settings);
         if let Err(stuck) = self.own.send_answer(msg.to_json().into(), stall).await {
             tracing::info!(user = %self.me, "disconnecting a page that stopped reading: {stuck}");
-            self.online.kick(self.me);
+            self.online.kick(self.me, self.device);
         }
     }
 }

@@ -22,6 +22,7 @@ use tokio::sync::oneshot;
 const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../../migrations/0001_chat.sql")),
     M::up(include_str!("../../../migrations/0002_pending_limits.sql")),
+    M::up(include_str!("../../../migrations/0003_accounts.sql")),
 ];
 
 /// The most jobs committed together.

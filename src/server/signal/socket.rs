@@ -1,7 +1,7 @@
-//! One signaling socket: sign the user in, pump frames between the socket and the hub,
-//! and sign them out however the socket ends.
+//! One signaling socket: sign the user's device in, pump frames between the socket and the
+//! hub, and sign that device out however the socket ends.
 
-use super::call::NameInUse;
+use super::call::{NameInUse, Party};
 use super::hub::{Device, Ending, Hub, Session};
 use super::meter::{Class, Who};
 use super::relay::RelayFrame;
@@ -22,8 +22,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 /// How long a closing socket gets to flush its last frames.
 const FLUSH: Duration = Duration::from_secs(2);
 
-/// Runs one user's socket until it closes, then signs the user out (or, if it was lost
-/// mid-call, lets the hub keep them for the grace period). `resume` is the secret from
+/// Runs one socket of a user until it closes, then signs its device out (or, if it was
+/// lost mid-call, lets the hub keep it for the grace period). `resume` is the secret from
 /// an earlier `welcome`, when the page is coming back; `who` is what its frames count
 /// against (see [`Meter::who`](super::meter::Meter::who)).
 ///
@@ -55,7 +55,7 @@ async fn refuse(mut sink: SplitSink<WebSocket, Frame>, name: UserName, in_use: N
         .await;
 }
 
-/// The signed-in user's socket, from the welcome to signing out.
+/// The signed-in device's socket, from the welcome to signing out.
 async fn serve(
     sink: SplitSink<WebSocket, Frame>,
     stream: SplitStream<WebSocket>,
@@ -64,14 +64,18 @@ async fn serve(
     session: Session,
     who: Who,
 ) {
-    tracing::debug!(user = %name, "signed in");
+    tracing::debug!(user = %name, device = session.device.0, "signed in");
+    let me = Party {
+        name,
+        device: session.device,
+    };
     let mut send = tokio::spawn(send_task(sink, session.queue));
     let mut send_ended = false;
     let closer = &session.closer;
     let ending = tokio::select! {
         // Fixed order: no random draw each time a frame wakes this task.
         biased;
-        ending = receive_loop(stream, &hub, &name, &who, closer) => ending,
+        ending = receive_loop(stream, &hub, &me, &who, closer) => ending,
         _ = &mut send => {
             send_ended = true;
             Ending::Lost
@@ -83,8 +87,8 @@ async fn serve(
             Ending::Closed
         }
     };
-    hub.leave(&name, session.id, ending);
-    tracing::debug!(user = %name, "signed out");
+    hub.leave(&me.name, session.id, ending);
+    tracing::debug!(user = %me.name, device = me.device.0, "signed out");
     // `leave` dropped the hub's sender, and this is the last, so the send task ends once
     // it has flushed. A finished JoinHandle must not be awaited again: that panics.
     drop(session.closer);
@@ -118,10 +122,11 @@ async fn send_task(mut sink: SplitSink<WebSocket, Frame>, mut queue: queue::Rece
 async fn receive_loop(
     mut stream: SplitStream<WebSocket>,
     hub: &Arc<Hub>,
-    name: &UserName,
+    me: &Party,
     who: &Who,
     closer: &queue::Sender,
 ) -> Ending {
+    let name = &me.name;
     // What is made afresh where it is needed (the chat handler, the stall), rather than
     // kept in this loop's state, is not kept for every idle socket either.
     let settings = hub.settings();
@@ -168,12 +173,12 @@ async fn receive_loop(
             // Most frames in a call are relayed without being rebuilt (see relay.rs).
             Ok(Frame::Text(text)) => match RelayFrame::parse(&text) {
                 Some(frame) => {
-                    if allowed(hub, name, who, Class::Call, None) {
-                        hub.relay(name, &frame);
+                    if allowed(hub, me, who, Class::Call, None) {
+                        hub.relay(me, &frame);
                     }
                 }
                 None => match protocol::decode(&text) {
-                    Ok(msg) if !allowed(hub, name, who, Class::of(&msg), Some(&msg)) => {}
+                    Ok(msg) if !allowed(hub, me, who, Class::of(&msg), Some(&msg)) => {}
                     // Boxed: its state (database round trips) would otherwise sit inside
                     // every socket's task, idle or not, for the socket's whole life.
                     Ok(msg) if msg.is_chat_request() => {
@@ -182,25 +187,26 @@ async fn receive_loop(
                             store: hub.store(),
                             settings,
                             me: name,
+                            device: me.device.0,
                             own: closer,
                         };
                         Box::pin(chat.handle(msg)).await
                     }
-                    Ok(msg) => hub.handle(name, msg),
+                    Ok(msg) => hub.handle(me, msg),
                     Err(err) => {
                         // Logged without the frame: it may hold someone's SDP.
                         tracing::debug!(user = %name, code = ?err.code(), bytes = text.len(), "refused a frame");
-                        if allowed(hub, name, who, Class::Other, None) {
-                            hub.notify(name, &Message::error(name, err.code(), err.to_string()));
+                        if allowed(hub, me, who, Class::Other, None) {
+                            hub.notify(me, &Message::error(name, err.code(), err.to_string()));
                         }
                     }
                 },
             },
             Ok(Frame::Binary(bytes)) => {
                 tracing::debug!(user = %name, bytes = bytes.len(), "refused a binary frame");
-                if allowed(hub, name, who, Class::Other, None) {
+                if allowed(hub, me, who, Class::Other, None) {
                     let why = "binary frames are not supported: send JSON text".to_owned();
-                    hub.notify(name, &Message::error(name, ErrorCode::Binary, why));
+                    hub.notify(me, &Message::error(name, ErrorCode::Binary, why));
                 }
             }
             // A page that is left or reloaded says 1001; one closed by script says 1000 or
@@ -226,9 +232,9 @@ async fn receive_loop(
     }
 }
 
-/// Counts a frame of `class` from `name` against `who`'s allowances; if it is over, tells
+/// Counts a frame of `class` from `me` against `who`'s allowances; if it is over, tells
 /// the page (naming a refused chat message's id, so the page can mark it) and says no.
-fn allowed(hub: &Hub, name: &UserName, who: &Who, class: Class, msg: Option<&Message>) -> bool {
+fn allowed(hub: &Hub, me: &Party, who: &Who, class: Class, msg: Option<&Message>) -> bool {
     let meter = hub.meter();
     if meter.allows(class, who) {
         return true;
@@ -238,10 +244,10 @@ fn allowed(hub: &Hub, name: &UserName, who: &Who, class: Class, msg: Option<&Mes
         _ => None,
     };
     let why = meter.why(class).to_owned();
-    tracing::debug!(user = %name, ?class, "refused a frame over its allowance");
+    tracing::debug!(user = %me.name, ?class, "refused a frame over its allowance");
     hub.notify(
-        name,
-        &Message::chat_error(name, ErrorCode::RateLimited, why, id),
+        me,
+        &Message::chat_error(&me.name, ErrorCode::RateLimited, why, id),
     );
     false
 }

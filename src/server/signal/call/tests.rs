@@ -8,11 +8,19 @@ fn name(s: &str) -> UserName {
     UserName::parse(s).unwrap()
 }
 
+/// The device of every one-device test.
+const ONE: DeviceId = DeviceId(1);
+
+/// `s` on their one device.
+fn dev(s: &str) -> Party {
+    Party::new(&name(s), ONE)
+}
+
 /// A machine with these users online and idle.
 fn online(names: &[&str]) -> Calls {
     let mut calls = Calls::new();
     for n in names {
-        calls.join(&name(n)).unwrap();
+        calls.join(&name(n), ONE, false).unwrap();
     }
     calls
 }
@@ -66,7 +74,7 @@ fn sent_to(effects: &[Effect], to: &str) -> Vec<Message> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Send { to: t, msg } if t.as_str() == to => Some(msg.clone()),
+            Effect::Send { to: t, msg } if t.name.as_str() == to => Some(msg.clone()),
             _ => None,
         })
         .collect()
@@ -98,7 +106,7 @@ fn state(calls: &Calls, n: &str) -> State {
 
 /// alice rings bob; returns the ring timer's id.
 fn ring(calls: &mut Calls, caller: &str, callee: &str) -> RingId {
-    let effects = calls.handle(&name(caller), call_start(callee));
+    let effects = calls.handle(&dev(caller), call_start(callee));
     effects
         .iter()
         .find_map(|e| match e {
@@ -110,11 +118,12 @@ fn ring(calls: &mut Calls, caller: &str, callee: &str) -> RingId {
 
 fn in_call(calls: &mut Calls, caller: &str, callee: &str) {
     ring(calls, caller, callee);
-    calls.handle(&name(callee), call_back(ACCEPT));
+    calls.handle(&dev(callee), call_back(ACCEPT));
     assert_eq!(
         state(calls, caller),
         State::InCall {
-            with: name(callee),
+            device: ONE,
+            with: dev(callee),
             caller: true
         }
     );
@@ -123,17 +132,20 @@ fn in_call(calls: &mut Calls, caller: &str, callee: &str) {
 #[test]
 fn a_name_joins_once() {
     let mut calls = online(&["alice"]);
-    assert_eq!(calls.join(&name("alice")), Err(NameInUse));
+    assert_eq!(
+        calls.join(&name("alice"), DeviceId(2), false),
+        Err(NameInUse)
+    );
     assert_eq!(state(&calls, "alice"), State::Idle);
-    calls.leave(&name("alice"));
-    assert!(calls.join(&name("alice")).is_ok());
+    calls.leave(&name("alice"), ONE);
+    assert!(calls.join(&name("alice"), ONE, false).is_ok());
 }
 
 #[test]
 fn call_start_rings_the_callee_stamped_with_the_caller() {
     let mut calls = online(&["alice", "bob"]);
     let effects = calls.handle(
-        &name("alice"),
+        &dev("alice"),
         Message::CallStart {
             route: Route::new("mallory", "bob"),
             msg: None,
@@ -153,15 +165,14 @@ fn call_start_rings_the_callee_stamped_with_the_caller() {
     assert_eq!(
         state(&calls, "alice"),
         State::RingingOut {
+            device: ONE,
             to: name("bob"),
             ring: RingId(0)
         }
     );
     assert_eq!(
         state(&calls, "bob"),
-        State::RingingIn {
-            from: name("alice")
-        }
+        State::RingingIn { from: dev("alice") }
     );
 }
 
@@ -169,7 +180,7 @@ fn call_start_rings_the_callee_stamped_with_the_caller() {
 fn accept_puts_both_in_the_call_and_tells_the_caller() {
     let mut calls = online(&["alice", "bob"]);
     ring(&mut calls, "alice", "bob");
-    let effects = calls.handle(&name("bob"), call_back(ACCEPT));
+    let effects = calls.handle(&dev("bob"), call_back(ACCEPT));
     let msg = only_sent_to(&effects, "alice");
     assert_eq!(
         msg,
@@ -182,7 +193,8 @@ fn accept_puts_both_in_the_call_and_tells_the_caller() {
     assert_eq!(
         state(&calls, "bob"),
         State::InCall {
-            with: name("alice"),
+            device: ONE,
+            with: dev("alice"),
             caller: false
         }
     );
@@ -192,7 +204,7 @@ fn accept_puts_both_in_the_call_and_tells_the_caller() {
 fn decline_frees_both_and_says_why() {
     let mut calls = online(&["alice", "bob"]);
     ring(&mut calls, "alice", "bob");
-    let effects = calls.handle(&name("bob"), call_back(DECLINE));
+    let effects = calls.handle(&dev("bob"), call_back(DECLINE));
     let msg = only_sent_to(&effects, "alice");
     assert_eq!(reason_of(&msg), Some(Reason::Declined));
     assert!(matches!(msg, Message::CallBack { ref msg, .. } if msg == DECLINE));
@@ -205,7 +217,7 @@ fn declining_for_lack_of_media_carries_that_reason() {
     let mut calls = online(&["alice", "bob"]);
     ring(&mut calls, "alice", "bob");
     let effects = calls.handle(
-        &name("bob"),
+        &dev("bob"),
         Message::CallBack {
             route: Route::default(),
             msg: DECLINE.into(),
@@ -222,7 +234,7 @@ fn declining_for_lack_of_media_carries_that_reason() {
 fn an_original_pages_error_text_declines() {
     let mut calls = online(&["alice", "bob"]);
     ring(&mut calls, "alice", "bob");
-    let effects = calls.handle(&name("bob"), call_back("camera broken"));
+    let effects = calls.handle(&dev("bob"), call_back("camera broken"));
     let msg = only_sent_to(&effects, "alice");
     assert_eq!(reason_of(&msg), Some(Reason::Declined));
     assert!(matches!(msg, Message::CallBack { ref msg, .. } if msg == "camera broken"));
@@ -233,7 +245,7 @@ fn an_original_pages_error_text_declines() {
 fn the_callees_hangup_while_ringing_declines() {
     let mut calls = online(&["alice", "bob"]);
     ring(&mut calls, "alice", "bob");
-    let effects = calls.handle(&name("bob"), hangup_msg());
+    let effects = calls.handle(&dev("bob"), hangup_msg());
     assert_eq!(
         reason_of(&only_sent_to(&effects, "alice")),
         Some(Reason::Declined)
@@ -244,7 +256,7 @@ fn the_callees_hangup_while_ringing_declines() {
 #[test]
 fn offline_callee_answers_the_caller_with_a_call_back() {
     let mut calls = online(&["alice"]);
-    let effects = calls.handle(&name("alice"), call_start("bob"));
+    let effects = calls.handle(&dev("alice"), call_start("bob"));
     let msg = only_sent_to(&effects, "alice");
     assert!(matches!(msg, Message::CallBack { .. }));
     assert_eq!(msg.route().from_user.as_deref(), Some(SYSTEM_USER));
@@ -263,7 +275,7 @@ fn busy_callee_ringing_or_talking() {
     let mut calls = online(&["alice", "bob", "carol", "dave"]);
     ring(&mut calls, "alice", "bob");
     for busy in ["alice", "bob"] {
-        let effects = calls.handle(&name("carol"), call_start(busy));
+        let effects = calls.handle(&dev("carol"), call_start(busy));
         assert_eq!(
             reason_of(&only_sent_to(&effects, "carol")),
             Some(Reason::Busy)
@@ -273,8 +285,8 @@ fn busy_callee_ringing_or_talking() {
             "{busy} must not be disturbed"
         );
     }
-    calls.handle(&name("bob"), call_back(ACCEPT));
-    let effects = calls.handle(&name("dave"), call_start("alice"));
+    calls.handle(&dev("bob"), call_back(ACCEPT));
+    let effects = calls.handle(&dev("dave"), call_start("alice"));
     assert_eq!(
         reason_of(&only_sent_to(&effects, "dave")),
         Some(Reason::Busy)
@@ -282,7 +294,8 @@ fn busy_callee_ringing_or_talking() {
     assert_eq!(
         state(&calls, "alice"),
         State::InCall {
-            with: name("bob"),
+            device: ONE,
+            with: dev("bob"),
             caller: true
         }
     );
@@ -293,7 +306,7 @@ fn busy_callee_ringing_or_talking() {
 fn a_caller_who_is_not_idle_cannot_call() {
     let mut calls = online(&["alice", "bob", "carol"]);
     ring(&mut calls, "alice", "bob");
-    let effects = calls.handle(&name("alice"), call_start("carol"));
+    let effects = calls.handle(&dev("alice"), call_start("carol"));
     assert_eq!(
         error_code(&only_sent_to(&effects, "alice")),
         Some(ErrorCode::NotIdle)
@@ -318,7 +331,7 @@ fn bad_call_starts_are_refused() {
         ),
     ];
     for (msg, code) in cases {
-        let effects = calls.handle(&name("alice"), msg);
+        let effects = calls.handle(&dev("alice"), msg);
         assert_eq!(error_code(&only_sent_to(&effects, "alice")), Some(code));
         assert_eq!(state(&calls, "alice"), State::Idle);
     }
@@ -328,7 +341,7 @@ fn bad_call_starts_are_refused() {
 fn cancel_while_ringing() {
     let mut calls = online(&["alice", "bob"]);
     ring(&mut calls, "alice", "bob");
-    let effects = calls.handle(&name("alice"), hangup_msg());
+    let effects = calls.handle(&dev("alice"), hangup_msg());
     let msg = only_sent_to(&effects, "bob");
     assert_eq!(reason_of(&msg), Some(Reason::Cancelled));
     assert_eq!(msg.route().from_user.as_deref(), Some("alice"));
@@ -357,23 +370,22 @@ fn ring_timeout_tells_both() {
 fn a_stale_ring_timer_is_ignored() {
     let mut calls = online(&["alice", "bob"]);
     let first = ring(&mut calls, "alice", "bob");
-    calls.handle(&name("alice"), hangup_msg());
+    calls.handle(&dev("alice"), hangup_msg());
     let second = ring(&mut calls, "alice", "bob");
     assert_ne!(first, second);
     assert!(calls.ring_timeout(&name("alice"), first).is_empty());
     assert_eq!(
         state(&calls, "bob"),
-        State::RingingIn {
-            from: name("alice")
-        }
+        State::RingingIn { from: dev("alice") }
     );
     // and a timer never touches an accepted call
-    calls.handle(&name("bob"), call_back(ACCEPT));
+    calls.handle(&dev("bob"), call_back(ACCEPT));
     assert!(calls.ring_timeout(&name("alice"), second).is_empty());
     assert_eq!(
         state(&calls, "alice"),
         State::InCall {
-            with: name("bob"),
+            device: ONE,
+            with: dev("bob"),
             caller: true
         }
     );
@@ -385,7 +397,7 @@ fn hangup_ends_the_call_for_both() {
         let other = if who == "alice" { "bob" } else { "alice" };
         let mut calls = online(&["alice", "bob"]);
         in_call(&mut calls, "alice", "bob");
-        let effects = calls.handle(&name(who), hangup_msg());
+        let effects = calls.handle(&dev(who), hangup_msg());
         let msg = only_sent_to(&effects, other);
         assert_eq!(reason_of(&msg), Some(Reason::HungUp));
         assert_eq!(msg.route(), &Route::new(who, other));
@@ -403,7 +415,7 @@ fn relay_within_a_call_is_stamped_and_addressed() {
         offer(None, None),
         ice(),
     ] {
-        let effects = calls.handle(&name("alice"), msg);
+        let effects = calls.handle(&dev("alice"), msg);
         assert_eq!(
             only_sent_to(&effects, "bob").route(),
             &Route::new("alice", "bob")
@@ -413,7 +425,7 @@ fn relay_within_a_call_is_stamped_and_addressed() {
         route: Route::to("alice"),
         sdp: "v=0\r\n".into(),
     };
-    let effects = calls.handle(&name("bob"), answer);
+    let effects = calls.handle(&dev("bob"), answer);
     assert_eq!(
         only_sent_to(&effects, "alice").route(),
         &Route::new("bob", "alice")
@@ -434,7 +446,7 @@ fn ring_offer(to: Option<&str>, spoofed_from: Option<&str>) -> Message {
 fn a_ring_offer_passes_only_from_the_caller_to_the_callee_while_it_rings() {
     let mut calls = online(&["alice", "bob", "carol"]);
     let refused = |calls: &mut Calls, from: &str, msg: Message| {
-        let effects = calls.handle(&name(from), msg);
+        let effects = calls.handle(&dev(from), msg);
         assert_eq!(sent_to(&effects, "bob"), vec![], "{from}: {effects:?}");
         error_code(&only_sent_to(&effects, from))
     };
@@ -445,7 +457,7 @@ fn a_ring_offer_passes_only_from_the_caller_to_the_callee_while_it_rings() {
     );
     ring(&mut calls, "alice", "bob");
     // Stamped with the caller, whatever the frame claimed.
-    let effects = calls.handle(&name("alice"), ring_offer(None, Some("mallory")));
+    let effects = calls.handle(&dev("alice"), ring_offer(None, Some("mallory")));
     match only_sent_to(&effects, "bob") {
         Message::RingOffer { route, sdp } => {
             assert_eq!(route, Route::new("alice", "bob"));
@@ -462,13 +474,13 @@ fn a_ring_offer_passes_only_from_the_caller_to_the_callee_while_it_rings() {
         refused(&mut calls, "carol", ring_offer(Some("bob"), None)),
         Some(ErrorCode::NoCall)
     );
-    let effects = calls.handle(&name("bob"), ring_offer(Some("alice"), None));
+    let effects = calls.handle(&dev("bob"), ring_offer(Some("alice"), None));
     assert_eq!(
         error_code(&only_sent_to(&effects, "bob")),
         Some(ErrorCode::NoCall)
     );
     // Once the call is on, offers are plain `offer`s.
-    calls.handle(&name("bob"), call_back(ACCEPT));
+    calls.handle(&dev("bob"), call_back(ACCEPT));
     assert_eq!(
         refused(&mut calls, "alice", ring_offer(Some("bob"), None)),
         Some(ErrorCode::NoCall)
@@ -479,7 +491,7 @@ fn a_ring_offer_passes_only_from_the_caller_to_the_callee_while_it_rings() {
 fn relay_outside_a_call_is_refused() {
     let mut calls = online(&["alice", "bob", "carol"]);
     // idle
-    let effects = calls.handle(&name("alice"), offer(Some("bob"), None));
+    let effects = calls.handle(&dev("alice"), offer(Some("bob"), None));
     assert_eq!(
         error_code(&only_sent_to(&effects, "alice")),
         Some(ErrorCode::NoCall)
@@ -487,21 +499,21 @@ fn relay_outside_a_call_is_refused() {
     assert!(sent_to(&effects, "bob").is_empty());
     // ringing is not yet a call
     ring(&mut calls, "alice", "bob");
-    let effects = calls.handle(&name("alice"), ice());
+    let effects = calls.handle(&dev("alice"), ice());
     assert_eq!(
         error_code(&only_sent_to(&effects, "alice")),
         Some(ErrorCode::NoCall)
     );
     // in a call, but addressed to someone else
-    calls.handle(&name("bob"), call_back(ACCEPT));
-    let effects = calls.handle(&name("alice"), offer(Some("carol"), None));
+    calls.handle(&dev("bob"), call_back(ACCEPT));
+    let effects = calls.handle(&dev("alice"), offer(Some("carol"), None));
     assert_eq!(
         error_code(&only_sent_to(&effects, "alice")),
         Some(ErrorCode::WrongPeer)
     );
     assert!(sent_to(&effects, "carol").is_empty());
     // a third party cannot inject into the call
-    let effects = calls.handle(&name("carol"), offer(Some("bob"), Some("alice")));
+    let effects = calls.handle(&dev("carol"), offer(Some("bob"), Some("alice")));
     assert_eq!(
         error_code(&only_sent_to(&effects, "carol")),
         Some(ErrorCode::NoCall)
@@ -513,7 +525,7 @@ fn relay_outside_a_call_is_refused() {
 fn answering_without_a_ring_is_refused() {
     let mut calls = online(&["alice", "bob"]);
     for msg in [call_back(ACCEPT), hangup_msg()] {
-        let effects = calls.handle(&name("bob"), msg);
+        let effects = calls.handle(&dev("bob"), msg);
         assert_eq!(
             error_code(&only_sent_to(&effects, "bob")),
             Some(ErrorCode::NoCall)
@@ -521,16 +533,14 @@ fn answering_without_a_ring_is_refused() {
     }
     // the caller cannot answer its own ring
     ring(&mut calls, "alice", "bob");
-    let effects = calls.handle(&name("alice"), call_back(ACCEPT));
+    let effects = calls.handle(&dev("alice"), call_back(ACCEPT));
     assert_eq!(
         error_code(&only_sent_to(&effects, "alice")),
         Some(ErrorCode::NoCall)
     );
     assert_eq!(
         state(&calls, "bob"),
-        State::RingingIn {
-            from: name("alice")
-        }
+        State::RingingIn { from: dev("alice") }
     );
 }
 
@@ -540,7 +550,7 @@ fn server_only_types_are_refused() {
     let fake = Message::Ringing {
         route: Route::to("bob"),
     };
-    let effects = calls.handle(&name("alice"), fake);
+    let effects = calls.handle(&dev("alice"), fake);
     assert_eq!(
         error_code(&only_sent_to(&effects, "alice")),
         Some(ErrorCode::NotAllowed)
@@ -553,7 +563,7 @@ fn leaving_ends_a_ring_or_call_and_tells_the_other() {
     // the caller leaves while it rings
     let mut calls = online(&["alice", "bob"]);
     let id = ring(&mut calls, "alice", "bob");
-    let effects = calls.leave(&name("alice"));
+    let effects = calls.leave(&name("alice"), ONE);
     assert_eq!(
         reason_of(&only_sent_to(&effects, "bob")),
         Some(Reason::Gone)
@@ -565,7 +575,7 @@ fn leaving_ends_a_ring_or_call_and_tells_the_other() {
     // the callee leaves while it rings
     let mut calls = online(&["alice", "bob"]);
     ring(&mut calls, "alice", "bob");
-    let effects = calls.leave(&name("bob"));
+    let effects = calls.leave(&name("bob"), ONE);
     let msg = only_sent_to(&effects, "alice");
     assert!(matches!(msg, Message::CallBack { .. }));
     assert_eq!(reason_of(&msg), Some(Reason::Gone));
@@ -574,7 +584,7 @@ fn leaving_ends_a_ring_or_call_and_tells_the_other() {
     // either leaves mid-call
     let mut calls = online(&["alice", "bob"]);
     in_call(&mut calls, "alice", "bob");
-    let effects = calls.leave(&name("bob"));
+    let effects = calls.leave(&name("bob"), ONE);
     assert_eq!(
         reason_of(&only_sent_to(&effects, "alice")),
         Some(Reason::Gone)
@@ -583,8 +593,8 @@ fn leaving_ends_a_ring_or_call_and_tells_the_other() {
 
     // an idle user leaves quietly
     let mut calls = online(&["alice"]);
-    assert!(calls.leave(&name("alice")).is_empty());
-    assert!(calls.leave(&name("alice")).is_empty());
+    assert!(calls.leave(&name("alice"), ONE).is_empty());
+    assert!(calls.leave(&name("alice"), ONE).is_empty());
 }
 
 #[test]
@@ -592,22 +602,21 @@ fn race_both_call_each_other_at_once() {
     let mut calls = online(&["alice", "bob"]);
     // alice's call_start reached the server first; bob's crossed it on the wire.
     ring(&mut calls, "alice", "bob");
-    let effects = calls.handle(&name("bob"), call_start("alice"));
+    let effects = calls.handle(&dev("bob"), call_start("alice"));
     let msg = only_sent_to(&effects, "bob");
     assert!(matches!(msg, Message::CallBack { .. }), "{msg:?}");
     assert!(sent_to(&effects, "alice").is_empty());
     // alice's ring stands and bob can answer it
     assert_eq!(
         state(&calls, "bob"),
-        State::RingingIn {
-            from: name("alice")
-        }
+        State::RingingIn { from: dev("alice") }
     );
-    calls.handle(&name("bob"), call_back(ACCEPT));
+    calls.handle(&dev("bob"), call_back(ACCEPT));
     assert_eq!(
         state(&calls, "alice"),
         State::InCall {
-            with: name("bob"),
+            device: ONE,
+            with: dev("bob"),
             caller: true
         }
     );
@@ -618,8 +627,8 @@ fn race_cancel_crossing_accept() {
     // cancel first: the accept that crossed it finds no ring and is refused.
     let mut calls = online(&["alice", "bob"]);
     ring(&mut calls, "alice", "bob");
-    calls.handle(&name("alice"), hangup_msg());
-    let effects = calls.handle(&name("bob"), call_back(ACCEPT));
+    calls.handle(&dev("alice"), hangup_msg());
+    let effects = calls.handle(&dev("bob"), call_back(ACCEPT));
     assert_eq!(
         error_code(&only_sent_to(&effects, "bob")),
         Some(ErrorCode::NoCall)
@@ -631,8 +640,8 @@ fn race_cancel_crossing_accept() {
     // accept first: the cancel that crossed it hangs the new call up.
     let mut calls = online(&["alice", "bob"]);
     ring(&mut calls, "alice", "bob");
-    calls.handle(&name("bob"), call_back(ACCEPT));
-    let effects = calls.handle(&name("alice"), hangup_msg());
+    calls.handle(&dev("bob"), call_back(ACCEPT));
+    let effects = calls.handle(&dev("alice"), hangup_msg());
     assert_eq!(
         reason_of(&only_sent_to(&effects, "bob")),
         Some(Reason::HungUp)
@@ -646,14 +655,14 @@ fn race_hangup_crossing_the_ring_timeout() {
     // hang-up first: the timer finds the ring gone.
     let mut calls = online(&["alice", "bob"]);
     let id = ring(&mut calls, "alice", "bob");
-    calls.handle(&name("alice"), hangup_msg());
+    calls.handle(&dev("alice"), hangup_msg());
     assert!(calls.ring_timeout(&name("alice"), id).is_empty());
 
     // timeout first: the hang-up finds nothing to end.
     let mut calls = online(&["alice", "bob"]);
     let id = ring(&mut calls, "alice", "bob");
     calls.ring_timeout(&name("alice"), id);
-    let effects = calls.handle(&name("alice"), hangup_msg());
+    let effects = calls.handle(&dev("alice"), hangup_msg());
     assert_eq!(
         error_code(&only_sent_to(&effects, "alice")),
         Some(ErrorCode::NoCall)
@@ -667,7 +676,7 @@ fn a_hangup_that_says_no_media_keeps_that_reason() {
     in_call(&mut calls, "alice", "bob");
     // bob accepted, then found no camera or microphone.
     let effects = calls.handle(
-        &name("bob"),
+        &dev("bob"),
         Message::Hangup {
             route: Route::default(),
             msg: None,
@@ -700,7 +709,7 @@ fn a_call_that_could_not_connect_ends_for_both_and_is_logged_as_missed() {
         let other = if gives_up == "alice" { "bob" } else { "alice" };
         let mut calls = online(&["alice", "bob"]);
         in_call(&mut calls, "alice", "bob");
-        let effects = calls.handle(&name(gives_up), no_connection());
+        let effects = calls.handle(&dev(gives_up), no_connection());
         let told = only_sent_to(&effects, other);
         assert!(matches!(told, Message::Hangup { .. }), "{told:?}");
         assert_eq!(reason_of(&told), Some(Reason::NoConnection));
@@ -717,7 +726,7 @@ fn a_call_that_could_not_connect_ends_for_both_and_is_logged_as_missed() {
         assert_eq!(state(&calls, "bob"), State::Idle);
 
         // Both deadlines fire: the second hang-up finds no call, and logs nothing more.
-        let effects = calls.handle(&name(other), no_connection());
+        let effects = calls.handle(&dev(other), no_connection());
         assert_eq!(
             error_code(&only_sent_to(&effects, other)),
             Some(ErrorCode::NoCall)
@@ -731,14 +740,14 @@ fn no_connection_is_only_a_calls_reason() {
     // While it rings there is no path to find yet: the ring is cancelled or declined.
     let mut calls = online(&["alice", "bob"]);
     ring(&mut calls, "alice", "bob");
-    let effects = calls.handle(&name("alice"), no_connection());
+    let effects = calls.handle(&dev("alice"), no_connection());
     assert_eq!(
         reason_of(&only_sent_to(&effects, "bob")),
         Some(Reason::Cancelled)
     );
     let mut calls = online(&["alice", "bob"]);
     ring(&mut calls, "alice", "bob");
-    let effects = calls.handle(&name("bob"), no_connection());
+    let effects = calls.handle(&dev("bob"), no_connection());
     assert_eq!(
         reason_of(&only_sent_to(&effects, "alice")),
         Some(Reason::Declined)
@@ -749,14 +758,14 @@ fn no_connection_is_only_a_calls_reason() {
 fn after_a_call_both_can_call_again() {
     let mut calls = online(&["alice", "bob", "carol"]);
     in_call(&mut calls, "alice", "bob");
-    calls.handle(&name("bob"), hangup_msg());
+    calls.handle(&dev("bob"), hangup_msg());
     in_call(&mut calls, "bob", "carol");
-    let effects = calls.handle(&name("alice"), call_start("bob"));
+    let effects = calls.handle(&dev("alice"), call_start("bob"));
     assert_eq!(
         reason_of(&only_sent_to(&effects, "alice")),
         Some(Reason::Busy)
     );
-    calls.handle(&name("carol"), hangup_msg());
+    calls.handle(&dev("carol"), hangup_msg());
     in_call(&mut calls, "alice", "bob");
 }
 
@@ -769,23 +778,21 @@ fn answers_and_hangups_addressed_to_someone_else_are_refused() {
         msg: ACCEPT.into(),
         reason: None,
     };
-    let effects = calls.handle(&name("bob"), misaddressed);
+    let effects = calls.handle(&dev("bob"), misaddressed);
     assert_eq!(
         error_code(&only_sent_to(&effects, "bob")),
         Some(ErrorCode::WrongPeer)
     );
     assert_eq!(
         state(&calls, "bob"),
-        State::RingingIn {
-            from: name("alice")
-        }
+        State::RingingIn { from: dev("alice") }
     );
     let misaddressed = Message::Hangup {
         route: Route::to("carol"),
         msg: None,
         reason: None,
     };
-    let effects = calls.handle(&name("alice"), misaddressed);
+    let effects = calls.handle(&dev("alice"), misaddressed);
     assert_eq!(
         error_code(&only_sent_to(&effects, "alice")),
         Some(ErrorCode::WrongPeer)
@@ -794,6 +801,7 @@ fn answers_and_hangups_addressed_to_someone_else_are_refused() {
     assert_eq!(
         state(&calls, "alice"),
         State::RingingOut {
+            device: ONE,
             to: name("bob"),
             ring: RingId(0)
         }
@@ -820,12 +828,12 @@ fn every_ring_that_does_not_become_a_call_is_missed_once() {
     let want = |reason| vec![("alice".to_owned(), "bob".to_owned(), reason)];
 
     let mut calls = online(&["alice"]);
-    let effects = calls.handle(&name("alice"), call_start("bob"));
+    let effects = calls.handle(&dev("alice"), call_start("bob"));
     assert_eq!(missed(&effects), want(Reason::Offline), "offline");
 
     let mut calls = online(&["alice", "bob", "carol"]);
-    calls.handle(&name("carol"), call_start("bob"));
-    let effects = calls.handle(&name("alice"), call_start("bob"));
+    calls.handle(&dev("carol"), call_start("bob"));
+    let effects = calls.handle(&dev("alice"), call_start("bob"));
     assert_eq!(missed(&effects), want(Reason::Busy), "busy");
 
     let mut calls = online(&["alice", "bob"]);
@@ -834,28 +842,28 @@ fn every_ring_that_does_not_become_a_call_is_missed_once() {
     assert_eq!(missed(&effects), want(Reason::Timeout), "timeout");
 
     let mut calls = online(&["alice", "bob"]);
-    calls.handle(&name("alice"), call_start("bob"));
-    let effects = calls.handle(&name("bob"), call_back(DECLINE));
+    calls.handle(&dev("alice"), call_start("bob"));
+    let effects = calls.handle(&dev("bob"), call_back(DECLINE));
     assert_eq!(missed(&effects), want(Reason::Declined), "declined");
 
     let mut calls = online(&["alice", "bob"]);
-    calls.handle(&name("alice"), call_start("bob"));
-    let effects = calls.handle(&name("alice"), hangup_msg());
+    calls.handle(&dev("alice"), call_start("bob"));
+    let effects = calls.handle(&dev("alice"), hangup_msg());
     assert_eq!(missed(&effects), want(Reason::Cancelled), "cancelled");
 
     let mut calls = online(&["alice", "bob"]);
-    calls.handle(&name("alice"), call_start("bob"));
-    let effects = calls.leave(&name("alice"));
+    calls.handle(&dev("alice"), call_start("bob"));
+    let effects = calls.leave(&name("alice"), ONE);
     assert_eq!(missed(&effects), want(Reason::Gone), "caller gone");
 
     let mut calls = online(&["alice", "bob"]);
-    let effects = calls.handle(&name("alice"), call_start("bob"));
+    let effects = calls.handle(&dev("alice"), call_start("bob"));
     assert!(missed(&effects).is_empty(), "a ring is not missed yet");
-    let effects = calls.handle(&name("bob"), call_back(ACCEPT));
+    let effects = calls.handle(&dev("bob"), call_back(ACCEPT));
     assert!(
         missed(&effects).is_empty(),
         "an answered call is not missed"
     );
-    let effects = calls.handle(&name("alice"), hangup_msg());
+    let effects = calls.handle(&dev("alice"), hangup_msg());
     assert!(missed(&effects).is_empty(), "nor is its end");
 }

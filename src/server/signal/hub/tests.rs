@@ -11,6 +11,11 @@ fn name(s: &str) -> UserName {
     UserName::parse(s).unwrap()
 }
 
+/// `who` on the device of `session`.
+fn me(who: &str, session: &Session) -> Party {
+    Party::new(&name(who), session.device)
+}
+
 fn hub(settings: Settings) -> Arc<Hub> {
     Hub::new(Arc::new(settings), Store::in_memory().unwrap(), None)
 }
@@ -43,7 +48,7 @@ fn ringing(hub: &Arc<Hub>) -> (Session, Session, String) {
     let (mut alice, _) = join(hub, "alice");
     let (mut bob, resume) = join(hub, "bob");
     hub.handle(
-        &name("alice"),
+        &me("alice", &alice),
         Message::CallStart {
             route: Route::to("bob"),
             msg: None,
@@ -62,19 +67,19 @@ fn in_call(hub: &Arc<Hub>) -> (Session, Session, String) {
         msg: ACCEPT.into(),
         reason: None,
     };
-    hub.handle(&name("bob"), accept);
+    hub.handle(&me("bob", &bob), accept);
     drain(&mut alice);
     drain(&mut bob);
     (alice, bob, resume)
 }
 
-/// Relays candidate `n` from alice to bob, by the fast path as a socket does.
-fn relay_ice(hub: &Arc<Hub>, n: usize) {
+/// Relays candidate `n` from alice's `device` to bob, by the fast path as a socket does.
+fn relay_ice(hub: &Arc<Hub>, alice: &Party, n: usize) {
     let text: Utf8Bytes = format!(
         r#"{{"type":"_ice","fromUser":"alice","toUser":"bob","iceCandidate":{{"candidate":"candidate:{n} 1 udp 1 10.0.0.2 5000 typ host","sdpMid":"0","sdpMLineIndex":0}}}}"#
     )
     .into();
-    hub.relay(&name("alice"), &RelayFrame::parse(&text).unwrap());
+    hub.relay(alice, &RelayFrame::parse(&text).unwrap());
 }
 
 fn kicked(session: &Session) -> bool {
@@ -104,7 +109,7 @@ async fn a_relayed_frame_without_room_is_dropped_and_its_sender_told() {
     });
     let (mut alice, mut bob, _) = in_call(&hub);
     for n in 0..10 {
-        relay_ice(&hub, n);
+        relay_ice(&hub, &me("alice", &alice), n);
     }
     let to_bob = drain(&mut bob);
     assert_eq!(to_bob.len(), 4, "half of bob's queue: {to_bob:?}");
@@ -115,7 +120,7 @@ async fn a_relayed_frame_without_room_is_dropped_and_its_sender_told() {
     assert!(!kicked(&alice));
 
     // Read, bob's queue has room again.
-    relay_ice(&hub, 10);
+    relay_ice(&hub, &me("alice", &alice), 10);
     assert!(matches!(drain(&mut bob).as_slice(), [Message::Ice { .. }]));
     assert!(drain(&mut alice).is_empty());
 }
@@ -132,7 +137,7 @@ async fn ring_offers_without_room_are_dropped_and_their_sender_told() {
             route: Route::to("bob"),
             sdp: "v=0\r\n".into(),
         };
-        hub.handle(&name("alice"), offer);
+        hub.handle(&me("alice", &alice), offer);
     }
     assert_eq!(drain(&mut bob).len(), 4);
     assert_eq!(rate_limited(&drain(&mut alice)), 6);
@@ -147,15 +152,16 @@ async fn a_notice_without_room_disconnects() {
     });
     let (bob, _) = join(&hub, "bob");
     let bob_name = name("bob");
+    let bob_page = me("bob", &bob);
     for _ in 0..4 {
         hub.notify(
-            &bob_name,
+            &bob_page,
             &Message::error(&bob_name, ErrorCode::NoCall, "x".into()),
         );
         assert!(!kicked(&bob));
     }
     hub.notify(
-        &bob_name,
+        &bob_page,
         &Message::error(&bob_name, ErrorCode::NoCall, "x".into()),
     );
     assert!(kicked(&bob), "a fifth notice finds no room");
@@ -168,18 +174,18 @@ async fn what_is_held_for_an_away_page_ends_with_its_hang_up() {
         grace_secs: 60,
         ..Settings::default()
     });
-    let (_alice, bob, resume) = in_call(&hub);
+    let (alice, bob, resume) = in_call(&hub);
     // bob's network drops: he is away, his call kept for him.
     hub.leave(&name("bob"), bob.id, Ending::Lost);
     for n in 0..10 {
-        relay_ice(&hub, n);
+        relay_ice(&hub, &me("alice", &alice), n);
     }
     let hangup = Message::Hangup {
         route: Route::to("bob"),
         msg: None,
         reason: None,
     };
-    hub.handle(&name("alice"), hangup);
+    hub.handle(&me("alice", &alice), hangup);
 
     let mut back = hub
         .join(&name("bob"), Device::default(), Some(&resume))
@@ -217,7 +223,7 @@ async fn what_is_held_stays_within_half_the_queue_bytes() {
         grace_secs: 60,
         ..Settings::default()
     });
-    let (_alice, bob, resume) = in_call(&hub);
+    let (alice, bob, resume) = in_call(&hub);
     hub.leave(&name("bob"), bob.id, Ending::Lost);
     let sdp = "a".repeat(20_000);
     for _ in 0..10 {
@@ -225,7 +231,7 @@ async fn what_is_held_stays_within_half_the_queue_bytes() {
             route: Route::to("bob"),
             sdp: sdp.clone(),
         };
-        hub.handle(&name("alice"), offer);
+        hub.handle(&me("alice", &alice), offer);
     }
     let mut back = hub
         .join(&name("bob"), Device::default(), Some(&resume))
