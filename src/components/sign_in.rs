@@ -62,7 +62,9 @@ pub fn SignInForm(
             <button id="signinSubmit" type="submit" class="go">
                 {text::SIGN_IN}
             </button>
-            <p id="signinError" class="error" role="alert">
+            // Only a refusal is an alert (the server renders it with the page, which a screen
+            // reader then reads first); the empty line is just a place for it.
+            <p id="signinError" class="error" role=failed.then_some("alert")>
                 {error}
             </p>
         </form>

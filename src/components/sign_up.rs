@@ -77,7 +77,9 @@ pub fn SignUpForm(
             <button id="signupSubmit" type="submit" class="go">
                 {words::SIGN_UP}
             </button>
-            <p id="signupError" class="error" role="alert">
+            // Only a refusal is an alert (the server renders it with the page, which a screen
+            // reader then reads first); the empty line is just a place for it.
+            <p id="signupError" class="error" role=failed.then_some("alert")>
                 {error}
             </p>
         </form>

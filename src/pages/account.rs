@@ -144,7 +144,9 @@ fn PasswordForm(changed: bool, error: Option<String>) -> impl IntoView {
             <button id="changePassword" type="submit">
                 {words::CHANGE_PASSWORD}
             </button>
-            <p id="passwordError" class="error" role="alert">
+            // Only a refusal is an alert (the server renders it with the page, which a screen
+            // reader then reads first); the empty line is just a place for it.
+            <p id="passwordError" class="error" role=failed.then_some("alert")>
                 {error}
             </p>
         </form>
