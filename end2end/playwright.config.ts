@@ -2,7 +2,16 @@
 // server, built beforehand by `cargo leptos build` (`make test` does both, in a network
 // namespace that has only loopback).
 import { defineConfig } from '@playwright/test';
-import { BASE_URL, LAN_IP, PORT, TLS_PORT } from './address';
+import {
+  BASE_URL,
+  CLOSED_DATA_DIR,
+  CLOSED_PORT,
+  CLOSED_URL,
+  LAN_IP,
+  ORIGINAL_URL,
+  PORT,
+  TLS_PORT,
+} from './address';
 import { turnServers } from './turn-servers';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -77,8 +86,24 @@ export default defineConfig({
         DUET_SITE_ADDR: `127.0.0.1:${PORT}`,
         // A chat database of its own, emptied by scripts/e2e.sh before every run.
         DUET_DATA_DIR: 'target/e2e-data',
+        // The original demo's page (tests/original-page.ts) is served from an origin of
+        // its own; any other origin's socket is refused (tests/origin.spec.ts).
+        DUET_ALLOWED_ORIGINS: ORIGINAL_URL,
       },
       url: `${BASE_URL}/`,
+      ...serverLife,
+    },
+    {
+      // Sign-up closed (tests/invite.spec.ts): accounts come from invite links only.
+      command: 'target/debug/duet',
+      cwd: '..',
+      env: {
+        ...serverEnv,
+        DUET_SITE_ADDR: `127.0.0.1:${CLOSED_PORT}`,
+        DUET_DATA_DIR: CLOSED_DATA_DIR,
+        DUET_SIGNUP: 'closed',
+      },
+      url: `${CLOSED_URL}/`,
       ...serverLife,
     },
     {

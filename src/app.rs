@@ -1,8 +1,9 @@
 //! The HTML shell the server renders around the app, and which page a path shows.
 
-use crate::pages::{CallPage, HomePage};
+use crate::account::{Visit, paths};
+use crate::pages::{AccountPage, CallPage, HomePage, InvitePage};
 use crate::text;
-use leptos::either::EitherOf3;
+use leptos::either::EitherOf5;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 
@@ -29,10 +30,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The pages there are. Two pages and no links between them need no client-side router:
-/// going from one to the other is a page load (as in the original), and leaving
-/// leptos_router out of the page's WASM (with the home page's server function, see
-/// `pages/home.rs`) made it a quarter smaller.
+/// The pages there are. Going from one to another is a page load (as in the original, and
+/// as every form post is), so they need no client-side router; leaving leptos_router out
+/// of the page's WASM made it a quarter smaller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Page {
     /// `/`
@@ -40,6 +40,10 @@ pub enum Page {
     /// `/webrtc/SEGMENT`, `SEGMENT` being `NAME.html` (the original's page URL); the server
     /// answers a bad NAME with 400 before this renders.
     Call(String),
+    /// `/account`: the signed-in person's sessions, password and invites.
+    Account,
+    /// `/i/TOKEN`: an invite link.
+    Invite(String),
     NotFound,
 }
 
@@ -49,15 +53,21 @@ impl Page {
         if path == "/" {
             return Page::Home;
         }
-        match path.strip_prefix("/webrtc/") {
-            Some(segment) if !segment.is_empty() && !segment.contains('/') => {
-                Page::Call(segment.to_owned())
-            }
+        if path == paths::ACCOUNT {
+            return Page::Account;
+        }
+        let one_segment = |rest: &str| !rest.is_empty() && !rest.contains('/');
+        if let Some(segment) = path.strip_prefix("/webrtc/").filter(|s| one_segment(s)) {
+            return Page::Call(segment.to_owned());
+        }
+        match path.strip_prefix(paths::INVITE_PREFIX) {
+            Some(token) if one_segment(token) => Page::Invite(token.to_owned()),
             _ => Page::NotFound,
         }
     }
 
-    /// The page being rendered (on the server) or shown (in the browser).
+    /// The page being rendered (on the server) or the one the address bar names (in the
+    /// browser; after a refused form post, the page the form was on has another path).
     pub fn current() -> Self {
         Self::of(&current_path())
     }
@@ -73,13 +83,35 @@ fn current_path() -> String {
         .unwrap_or_default()
 }
 
+/// The [`Visit`] the server put in the render's context. Outside a server render (a
+/// render without one, as in a unit test) nobody is signed in and names are open, as
+/// they were before accounts.
+fn visit_from_server() -> Visit {
+    #[cfg(feature = "ssr")]
+    if let Some(visit) = use_context::<Visit>() {
+        return visit;
+    }
+    Visit {
+        open_names: true,
+        ..Visit::default()
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let page = match Page::current() {
-        Page::Home => EitherOf3::A(view! { <HomePage /> }),
-        Page::Call(segment) => EitherOf3::B(view! { <CallPage segment /> }),
-        Page::NotFound => EitherOf3::C(view! { <p class="notice">{text::NOT_FOUND}</p> }),
+    // Written into the page by the server and read back by the browser as it hydrates, so
+    // both render the same forms; the pages take it from the context on both sides.
+    provide_context(SharedValue::new(visit_from_server).into_inner());
+    // The page the server rendered, which is not always the one in the address bar: a
+    // refused form post (`/signin`) is answered with the page the form was on (`/`).
+    let path = SharedValue::new(current_path).into_inner();
+    let page = match Page::of(&path) {
+        Page::Home => EitherOf5::A(view! { <HomePage /> }),
+        Page::Call(segment) => EitherOf5::B(view! { <CallPage segment /> }),
+        Page::Account => EitherOf5::C(view! { <AccountPage /> }),
+        Page::Invite(token) => EitherOf5::D(view! { <InvitePage token /> }),
+        Page::NotFound => EitherOf5::E(view! { <p class="notice">{text::NOT_FOUND}</p> }),
     };
     view! {
         <Title text=text::APP_NAME />
@@ -102,7 +134,19 @@ mod tests {
             Page::of("/webrtc/%E5%BC%A0.html"),
             Page::Call("%E5%BC%A0.html".into())
         );
-        for other in ["", "/webrtc/", "/webrtc", "/webrtc/a/b", "/nope", "//"] {
+        assert_eq!(Page::of("/account"), Page::Account);
+        assert_eq!(Page::of("/i/abc_-9"), Page::Invite("abc_-9".into()));
+        for other in [
+            "",
+            "/webrtc/",
+            "/webrtc",
+            "/webrtc/a/b",
+            "/nope",
+            "//",
+            "/i/",
+            "/i/a/b",
+            "/account/",
+        ] {
             assert_eq!(Page::of(other), Page::NotFound, "{other}");
         }
     }

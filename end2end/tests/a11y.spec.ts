@@ -88,3 +88,47 @@ test('a conversation row keeps keyboard focus when its unread count changes', as
   );
   expect(focusedRow).toBe(alice.name);
 });
+
+test('the account pages have none: sign-in errors, a private call page, /account, an invite', async ({
+  open,
+  browser,
+}) => {
+  const alice = await open('alice', { account: 'sign-up' });
+  const account = await alice.context.newPage();
+  await account.goto(`${BASE_URL}/account`);
+  await expect(account.locator('#sessions li')).toHaveCount(1);
+  expect(await violations(account), '/account').toEqual([]);
+  await account.locator('#invite').click();
+  await expect(account.locator('#inviteUrl')).toBeVisible();
+  expect(await violations(account), '/account with an invite link').toEqual([]);
+  const invite = (await account.locator('#inviteUrl').textContent())!.trim();
+  await account.locator('#currentPassword').fill('not the password');
+  await account.locator('#newPassword').fill('a new password, long');
+  await account.locator('#changePassword').click();
+  await expect(account.locator('#passwordError')).not.toBeEmpty();
+  expect(await violations(account), '/account with a password error').toEqual([]);
+
+  const stranger = await browser.newContext();
+  const page = await stranger.newPage();
+  await page.goto(`${BASE_URL}/`);
+  await expect(page.locator('#signupName')).toBeVisible();
+  expect(await violations(page), 'the home page, signed out').toEqual([]);
+  await page.locator('#signinName').fill(alice.name);
+  await page.locator('#signinPassword').fill('not the password');
+  await page.locator('#signinSubmit').click();
+  await expect(page.locator('#signinError')).not.toBeEmpty();
+  expect(await violations(page), 'a sign-in error').toEqual([]);
+
+  await page.goto(`${BASE_URL}/webrtc/${alice.name}.html`);
+  await expect(page.locator('#signinName')).toHaveValue(alice.name);
+  expect(await violations(page), "someone else's call page").toEqual([]);
+
+  await page.goto(invite);
+  await expect(page.locator('#signupName')).toBeVisible();
+  expect(await violations(page), 'an invite').toEqual([]);
+
+  await alice.page.goto(`${BASE_URL}/`);
+  await expect(alice.page.locator('#signout')).toBeVisible();
+  expect(await violations(alice.page), 'the home page, signed in').toEqual([]);
+  await stranger.close();
+});

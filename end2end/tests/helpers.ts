@@ -37,7 +37,36 @@ export type Reason =
   | 'no_media'
   | 'no_connection'
   | 'name_in_use'
-  | 'local';
+  | 'local'
+  | 'disconnected'
+  | 'answered_elsewhere';
+
+/** The password of every account the tests make (sign-up takes 8 characters or more). */
+export const PASSWORD = 'correct horse battery';
+
+/** How `open` signs a person in before it opens their page. */
+export type Account = 'sign-up' | 'sign-in';
+
+/**
+ * Signs `context` in as `name` on `baseUrl` the way the home page's forms do (a form post,
+ * kept signed in): `sign-up` creates the account, `sign-in` opens another session of it.
+ * The context keeps the session cookie.
+ */
+export async function signInContext(
+  context: BrowserContext,
+  name: string,
+  account: Account,
+  { baseUrl = BASE_URL, password = PASSWORD } = {},
+) {
+  const path = account === 'sign-up' ? '/signup' : '/signin';
+  const response = await context.request.post(`${baseUrl}${path}`, {
+    form: { name, password, keep: 'on' },
+    maxRedirects: 0,
+  });
+  expect(response.status(), `POST ${path} as ${name}`).toBe(303);
+  const cookie = (await context.cookies(baseUrl)).find((c) => c.name === 'duet_session');
+  expect(cookie, `${name}'s session cookie`).toBeTruthy();
+}
 
 declare global {
   interface Window {
@@ -115,6 +144,11 @@ export interface OpenOptions {
    * person does once after checking its fingerprint.
    */
   baseUrl?: string;
+  /**
+   * Signed in as the person first: `sign-up` creates their account (the name is then
+   * claimed), `sign-in` is the same person on another device (a context of its own).
+   */
+  account?: Account;
 }
 
 /**
@@ -130,7 +164,7 @@ export const test = base.extend<{
     const tag = Math.random().toString(36).slice(2, 8);
     const contexts: BrowserContext[] = [];
     const consoleLines: string[] = [];
-    await use(async (who, { lacks = [], original = false, beforeGoto, baseUrl = BASE_URL } = {}) => {
+    await use(async (who, { lacks = [], original = false, beforeGoto, baseUrl = BASE_URL, account } = {}) => {
       const name = `${who}-${tag}`;
       const context = await browser.newContext({
         permissions: ['camera', 'microphone'],
@@ -139,6 +173,7 @@ export const test = base.extend<{
       contexts.push(context);
       await context.addInitScript(instrument);
       if (lacks.length > 0) await context.addInitScript(withoutDevices, lacks);
+      if (account) await signInContext(context, name, account, { baseUrl });
       const page = await context.newPage();
       page.on('console', (m) => consoleLines.push(`[${name}] ${m.type()}: ${m.text()}`));
       page.on('pageerror', (e) => consoleLines.push(`[${name}] page error: ${e.message}`));

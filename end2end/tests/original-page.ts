@@ -3,7 +3,7 @@
 // `_ice`, and it knows nothing of duet's additions. A small server of its own on loopback
 // serves it as /NAME.html?server=HOST:PORT, the duet server it talks to.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { ORIGINAL_PORT, ORIGINAL_URL } from '../address';
 
 const ORIGINAL_PAGE = `<!doctype html>
 <html><body>
@@ -62,7 +62,10 @@ document.getElementById('hangup').onclick = () => send({ type: 'hangup' });
 
 let served: Promise<string> | undefined;
 
-/** The base URL of a loopback server that serves the original page, started on first use. */
+/**
+ * The base URL of a loopback server that serves the original page, started on first use,
+ * on the port the duet server under test lists in its allowed origins.
+ */
 export function originalPageServer(): Promise<string> {
   served ??= new Promise((resolve, reject) => {
     const server: Server = createServer((_req, res) => {
@@ -71,9 +74,7 @@ export function originalPageServer(): Promise<string> {
     });
     server.unref(); // it must not keep the test run alive
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    });
+    server.listen(ORIGINAL_PORT, '127.0.0.1', () => resolve(ORIGINAL_URL));
   });
   return served;
 }

@@ -45,11 +45,20 @@ thread_local! {
 
 /// On a call page, opens its user's socket before the page is hydrated: the handshake and
 /// the welcome then travel while the WASM takes over the page, instead of after. (Frames
-/// that arrive meanwhile wait in the socket's stream.) Anywhere else does nothing.
+/// that arrive meanwhile wait in the socket's stream.) Anywhere else does nothing, and so
+/// does a call page the server rendered without its phone (the sign-in form instead: the
+/// server would refuse the socket).
 pub fn open_early() {
     let Page::Call(segment) = Page::current() else {
         return;
     };
+    let has_phone = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.get_element_by_id("status"))
+        .is_some();
+    if !has_phone {
+        return;
+    }
     if let Ok(name) = crate::pages::page_user(&segment)
         && let Ok(connection) = open(&name, None)
     {

@@ -1,11 +1,14 @@
 //! `/webrtc/NAME.html`: NAME's call page, the original demo's URL.
 
+use crate::account::{Form, Visit};
 use crate::chat_view::{ChatAction, ChatView};
-use crate::components::{CallControls, ChatPanel, People, StatusLine, VideoTile};
+use crate::components::{
+    CallControls, ChatPanel, People, SignInForm, SignOutButton, StatusLine, VideoTile,
+};
 use crate::phone::{Action, Phase, PhoneView};
 use crate::protocol::UserName;
-use crate::text;
-use leptos::either::Either;
+use crate::text::{self, account as words};
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
@@ -26,22 +29,72 @@ pub fn page_user(segment: &str) -> Result<UserName, crate::protocol::NameError> 
     UserName::parse(&percent_decode_str(raw).decode_utf8_lossy())
 }
 
-/// The page of `/webrtc/SEGMENT`.
+/// The page of `/webrtc/SEGMENT`: the phone, or, when the server would not open its
+/// socket to this browser, the sign-in form (and no socket).
 #[component]
 pub fn CallPage(segment: String) -> impl IntoView {
+    let visit = super::visit();
     match page_user(&segment) {
-        Ok(name) => Either::Left(view! { <Phone name /> }),
+        Ok(name) if visit.gate => EitherOf3::A(view! { <Gate name visit /> }),
+        Ok(name) => {
+            // The account bar only on the signed-in person's own page: on an open name's
+            // page it would read as if that name were theirs.
+            let signed_in = visit.signed_in.as_deref() == Some(name.as_str());
+            EitherOf3::B(view! { <Phone name signed_in /> })
+        }
         // The server answers a bad name with 400 and never renders this; were it to, the page
         // says why rather than panic.
         Err(why) => {
-            Either::Right(view! { <p class="notice">{text::bad_name(&why.to_string())}</p> })
+            EitherOf3::C(view! { <p class="notice">{text::bad_name(&why.to_string())}</p> })
         }
+    }
+}
+
+/// A call page this browser may not open: why, and the sign-in form with the name filled
+/// in, which comes back here.
+#[component]
+fn Gate(name: UserName, visit: Visit) -> impl IntoView {
+    let outcome = visit.outcome.filter(|o| o.form == Form::SignIn);
+    // The name typed in a failed try, else the page's own.
+    let typed = outcome
+        .as_ref()
+        .map(|o| o.name.clone())
+        .unwrap_or_else(|| name.to_string());
+    let next = visit.next.unwrap_or_else(|| page_path(&name));
+    let why = if visit.open_names {
+        words::gate(name.as_str())
+    } else {
+        words::GATE_CLOSED_NAMES.to_owned()
+    };
+    let other = visit
+        .signed_in
+        .map(|other| view! { <p class="hint">{words::gate_other(&other)}</p> });
+    let page_title = format!("{name} · {}", text::APP_NAME);
+    view! {
+        <Title text=page_title />
+        <section class="gate">
+            <header>
+                <a class="brand" href="/">
+                    {text::APP_NAME}
+                </a>
+                <span class="me">{name.to_string()}</span>
+            </header>
+            <p id="gate" class="notice-line">
+                {why}
+            </p>
+            {other}
+            <SignInForm name=typed next=Some(next) focus=true error=outcome.map(|o| o.error) />
+        </section>
     }
 }
 
 /// The call page of a signed-in user: the call on one side, chat and people beside it.
 #[component]
-fn Phone(name: UserName) -> impl IntoView {
+fn Phone(
+    name: UserName,
+    /// This browser is signed in as `name`: the header links to the account and signs out.
+    signed_in: bool,
+) -> impl IntoView {
     let view = PhoneView::new();
     let chat = ChatView::new();
     let local = NodeRef::new();
@@ -88,6 +141,17 @@ fn Phone(name: UserName) -> impl IntoView {
             <header>
                 <strong class="brand">{text::APP_NAME}</strong>
                 <span class="me">{name.to_string()}</span>
+                {signed_in
+                    .then(|| {
+                        view! {
+                            <nav class="account-links" aria-label=words::ACCOUNT>
+                                <a id="accountLink" href=crate::account::paths::ACCOUNT>
+                                    {words::ACCOUNT}
+                                </a>
+                                <SignOutButton />
+                            </nav>
+                        }
+                    })}
             </header>
             <StatusLine view />
             <div class="room">

@@ -1,9 +1,11 @@
-//! `/`: pick a name and go to its call page; beside it, the address (and its QR code) a
-//! phone on the LAN opens.
+//! `/`: sign in or create an account (or, while names are open, just pick a name) and go
+//! to the call page; beside it, the address (and its QR code) a phone on the LAN opens.
 
+use crate::account::{Form, Signup, Visit};
+use crate::components::{AccountBar, SignInForm, SignUpForm};
 use crate::protocol::UserName;
-use crate::text;
-use leptos::either::Either;
+use crate::text::{self, account as words};
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +36,71 @@ fn lan_link() -> Option<LanLink> {
 
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let visit = super::visit();
+    // Computed while the server renders the page and written into it, so the browser
+    // hydrates the same panel without asking again (and without async machinery).
+    let lan = SharedValue::new(lan_link).into_inner();
+    let open_names = visit.open_names.then(|| view! { <OpenName /> });
+    view! {
+        <section class="home">
+            <h1>{text::APP_NAME}</h1>
+            <p class="tagline">{text::TAGLINE}</p>
+            {match visit.signed_in.clone() {
+                Some(name) => Either::Left(view! { <AccountBar name /> }),
+                None => Either::Right(view! { <SignInOrUp visit /> }),
+            }}
+            {open_names}
+            {match lan {
+                Some(link) => Either::Left(view! { <LanPanel link /> }),
+                None => {
+                    Either::Right(
+                        view! {
+                            <p class="error" role="alert">
+                                {text::NO_LAN_LINK}
+                            </p>
+                        },
+                    )
+                }
+            }}
+        </section>
+    }
+}
+
+/// The sign-in form, and the sign-up form where sign-up is open to all; each shows the
+/// error of its last try.
+#[component]
+fn SignInOrUp(visit: Visit) -> impl IntoView {
+    let outcome = |form: Form| visit.outcome.clone().filter(|o| o.form == form);
+    let signin = outcome(Form::SignIn);
+    let signup = outcome(Form::SignUp);
+    let sign_up = match visit.signup {
+        Signup::Open => EitherOf3::A(view! {
+            <SignUpForm
+                name=signup.as_ref().map(|o| o.name.clone()).unwrap_or_default()
+                focus=signup.is_some()
+                error=signup.map(|o| o.error)
+            />
+            <p class="hint">{words::SIGN_UP_HINT}</p>
+        }),
+        Signup::Invite => EitherOf3::B(view! { <p class="hint">{words::SIGN_UP_BY_INVITE}</p> }),
+        Signup::Closed => EitherOf3::C(view! { <p class="hint">{words::SIGN_UP_CLOSED}</p> }),
+    };
+    view! {
+        <div class="accounts">
+            <SignInForm
+                name=signin.as_ref().map(|o| o.name.clone()).unwrap_or_default()
+                next=visit.next.clone()
+                focus=signin.is_some()
+                error=signin.map(|o| o.error)
+            />
+            <div class="sign-up">{sign_up}</div>
+        </div>
+    }
+}
+
+/// Today's form: a name without an account, straight to its call page.
+#[component]
+fn OpenName() -> impl IntoView {
     let field = NodeRef::<leptos::html::Input>::new();
     let error = RwSignal::new(None::<String>);
     // The name is read from the field itself when the form is sent, never written into it:
@@ -49,13 +116,9 @@ pub fn HomePage() -> impl IntoView {
     // Set once the page is hydrated, for tests and scripts.
     let ready = RwSignal::new(false);
     Effect::new(move |_| ready.set(true));
-    // Computed while the server renders the page and written into it, so the browser
-    // hydrates the same panel without asking again (and without async machinery).
-    let lan = SharedValue::new(lan_link).into_inner();
     view! {
-        <section class="home">
-            <h1>{text::APP_NAME}</h1>
-            <p class="tagline">{text::TAGLINE}</p>
+        <section class="open-name" aria-labelledby="openNameTitle">
+            <h2 id="openNameTitle">{words::OPEN_NAME}</h2>
             // Without the script (Enter pressed while the page loads) the browser sends the
             // form as `/?name=NAME`, which the server answers with NAME's page.
             <form method="get" action="/" on:submit=open data-ready=move || ready.get().to_string()>
@@ -74,18 +137,7 @@ pub fn HomePage() -> impl IntoView {
                 <button type="submit">{text::OPEN}</button>
                 <p class="error" role="alert">{move || error.get()}</p>
             </form>
-            {match lan {
-                Some(link) => Either::Left(view! { <LanPanel link /> }),
-                None => {
-                    Either::Right(
-                        view! {
-                            <p class="error" role="alert">
-                                {text::NO_LAN_LINK}
-                            </p>
-                        },
-                    )
-                }
-            }}
+            <p class="hint">{words::OPEN_NAME_HINT}</p>
         </section>
     }
 }

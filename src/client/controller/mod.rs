@@ -283,6 +283,10 @@ impl Controller {
                 let status = match &self.call {
                     // Not rung yet, so not this page's ring or call: a late frame.
                     Line::None | Line::OpeningCamera { .. } => return,
+                    // The person declined on another of their pages.
+                    Line::RingingIn { from, .. } if reason == Reason::Declined => {
+                        text::account::declined_elsewhere(from)
+                    }
                     Line::RingingIn { from, .. } => text::missed(reason, from),
                     Line::InCall { with, .. } if reason == Reason::NoConnection => {
                         text::no_connection(with, self.relayed())

@@ -107,10 +107,14 @@ impl Controller {
     }
 
     /// The socket closed. Returns whether to reconnect: always, unless another page holds
-    /// this name from the start.
+    /// this name from the start, or this browser was signed out.
     pub(super) fn on_closed(&mut self, code: u16, reason: &str) -> bool {
         log(&format!("signaling socket closed: {code} {reason}"));
         self.signaling = None;
+        if code == close::SIGNED_OUT {
+            self.signed_out();
+            return false;
+        }
         if code == close::TOO_BIG {
             self.chat.on_frame_refused();
         }
@@ -136,5 +140,21 @@ impl Controller {
             self.view.status.set(text::RECONNECTING.into());
         }
         true
+    }
+
+    /// The session this page was signed in with ended (signed out on `/account`, from
+    /// another page, or by the operator). The server already ended any call; the page loads
+    /// again, and the server then shows it the sign-in form instead of the phone.
+    fn signed_out(&mut self) {
+        self.drop_call();
+        self.chat.on_signed_out();
+        self.view.phase.set(Phase::Closed);
+        self.view.ended.set(Some(Ended::Disconnected));
+        self.view.status.set(text::account::SIGNED_OUT.into());
+        if let Some(window) = web_sys::window()
+            && let Err(err) = window.location().reload()
+        {
+            log(&format!("cannot load the page again: {err:?}"));
+        }
     }
 }

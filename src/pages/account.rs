@@ -1,0 +1,203 @@
+//! `/account`: the signed-in person's browsers (each can be signed out), their password,
+//! and invite links. Every change is a plain form post the server answers with this page
+//! again. Hooks: `#sessions` (an `li` per session with `data-session`, and
+//! `data-current="true"` on this browser's, each with a `button.revoke`),
+//! `#currentPassword`, `#newPassword`, `#changePassword`, `#passwordError`,
+//! `#passwordChanged`, `#invite`, `#inviteUrl`, `#copyInvite`.
+
+use crate::account::{AccountView, Form, SessionView, paths};
+use crate::components::{AccountBar, SignInForm};
+use crate::text::{self, account as words};
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let visit = super::visit();
+    let page_title = format!("{} · {}", words::ACCOUNT_TITLE, text::APP_NAME);
+    // The server sends a browser that is not signed in to the home page's sign-in; were it
+    // to render this page for one, the page signs in right here.
+    let body = match (visit.signed_in.clone(), visit.account.clone()) {
+        (Some(name), Some(account)) => {
+            let password_error = visit
+                .outcome
+                .filter(|o| o.form == Form::Password)
+                .map(|o| o.error);
+            Either::Left(view! {
+                <AccountBar name />
+                <h1>{words::ACCOUNT_TITLE}</h1>
+                <Account account password_error />
+            })
+        }
+        _ => Either::Right(view! {
+            <h1>{words::ACCOUNT_TITLE}</h1>
+            <p class="hint">{words::NOT_SIGNED_IN}</p>
+            <SignInForm next=Some(paths::ACCOUNT.to_owned()) focus=true />
+        }),
+    };
+    view! {
+        <Title text=page_title />
+        <section class="account">{body}</section>
+    }
+}
+
+#[component]
+fn Account(account: AccountView, password_error: Option<String>) -> impl IntoView {
+    let admin = account
+        .admin
+        .then(|| view! { <p class="hint">{words::ADMIN}</p> });
+    view! {
+        {admin}
+        <section aria-labelledby="sessionsTitle">
+            <h2 id="sessionsTitle">{words::SESSIONS}</h2>
+            <p class="hint">{words::SESSIONS_HINT}</p>
+            <ul id="sessions" class="sessions">
+                {account
+                    .sessions
+                    .into_iter()
+                    .map(|session| view! { <Session session /> })
+                    .collect_view()}
+            </ul>
+        </section>
+        <PasswordForm changed=account.password_changed error=password_error />
+        <Invite url=account.invite_url />
+    }
+}
+
+/// One signed-in browser, with its *Sign out*.
+#[component]
+fn Session(session: SessionView) -> impl IntoView {
+    let SessionView {
+        id,
+        device,
+        created,
+        last_seen,
+        current,
+    } = session;
+    let label = words::revoke_label(&device, current);
+    let field = id.clone();
+    let this = current.then(|| view! { <strong class="this">{words::THIS_BROWSER}</strong> });
+    view! {
+        <li data-session=id data-current=current.then_some("true")>
+            <div class="what">
+                <span class="device">{device}</span>
+                {this}
+                <small>
+                    {words::SIGNED_IN_AT} " " <time>{words::utc_time(created)}</time> ", "
+                    {words::LAST_SEEN} " " <time>{words::utc_time(last_seen)}</time>
+                </small>
+            </div>
+            <form method="post" action=paths::REVOKE>
+                <input type="hidden" name="session" value=field />
+                <button class="revoke" type="submit" aria-label=label>
+                    {words::REVOKE}
+                </button>
+            </form>
+        </li>
+    }
+}
+
+#[component]
+fn PasswordForm(changed: bool, error: Option<String>) -> impl IntoView {
+    let failed = error.is_some();
+    let describe_new = if failed {
+        "newPasswordRule passwordError"
+    } else {
+        "newPasswordRule"
+    };
+    view! {
+        <form class="account-form" method="post" action=paths::PASSWORD aria-labelledby="passwordTitle">
+            <h2 id="passwordTitle">{words::CHANGE_PASSWORD}</h2>
+            {changed
+                .then(|| {
+                    view! {
+                        <p id="passwordChanged" class="done" role="status">
+                            {words::PASSWORD_CHANGED}
+                        </p>
+                    }
+                })}
+            <label for="currentPassword">{words::CURRENT_PASSWORD}</label>
+            <input
+                id="currentPassword"
+                name="current"
+                type="password"
+                required
+                autocomplete="current-password"
+                autofocus=failed
+                aria-invalid=failed.then_some("true")
+                aria-describedby=failed.then_some("passwordError")
+            />
+            <label for="newPassword">{words::NEW_PASSWORD}</label>
+            <input
+                id="newPassword"
+                name="new"
+                type="password"
+                required
+                minlength="8"
+                autocomplete="new-password"
+                aria-describedby=describe_new
+            />
+            <small id="newPasswordRule">
+                {words::NEW_PASSWORD_RULE} " " {words::CHANGE_PASSWORD_HINT}
+            </small>
+            <button id="changePassword" type="submit">
+                {words::CHANGE_PASSWORD}
+            </button>
+            // Only a refusal is an alert (the server renders it with the page, which a screen
+            // reader then reads first); the empty line is just a place for it.
+            <p id="passwordError" class="error" role=failed.then_some("alert")>
+                {error}
+            </p>
+        </form>
+    }
+}
+
+/// *Invite*, and the link it just made (shown this once: the server keeps only its hash).
+#[component]
+fn Invite(url: Option<String>) -> impl IntoView {
+    let made = url.map(|url| view! { <InviteLink url /> });
+    view! {
+        <form class="account-form" method="post" action=paths::INVITE aria-labelledby="inviteTitle">
+            <h2 id="inviteTitle">{words::INVITE_TITLE}</h2>
+            <p class="hint">{words::INVITE_HINT}</p>
+            <button id="invite" type="submit">
+                {words::INVITE}
+            </button>
+        </form>
+        {made}
+    }
+}
+
+/// The link, selectable as text, and a *Copy* button that the page's script runs.
+#[component]
+fn InviteLink(url: String) -> impl IntoView {
+    let copied = RwSignal::new(None::<&'static str>);
+    let copy = {
+        let url = url.clone();
+        move |_| {
+            #[cfg(feature = "hydrate")]
+            crate::client::copy_text(&url, move |ok| {
+                copied.set(Some(if ok {
+                    words::COPIED
+                } else {
+                    words::COPY_FAILED
+                }));
+            });
+            #[cfg(not(feature = "hydrate"))]
+            let _ = &url;
+        }
+    };
+    view! {
+        <div class="invite-link" role="group" aria-labelledby="inviteMade">
+            <p id="inviteMade">{words::INVITE_MADE}</p>
+            <code id="inviteUrl">{url.clone()}</code>
+            <button id="copyInvite" type="button" on:click=copy>
+                {words::COPY}
+            </button>
+            <p class="hint" role="status">
+                {move || copied.get()}
+            </p>
+        </div>
+    }
+}
