@@ -106,11 +106,38 @@ pub struct PasswordForm {
     pub new: String,
 }
 
+/// A refused form: its status, why, and for 429 the seconds to wait.
+type Refused = (StatusCode, String, Option<u64>);
+
 fn checked(keep: &Option<String>) -> bool {
     keep.as_deref().is_some_and(|v| !v.is_empty())
 }
 
 impl Auth {
+    /// Whether a form from `parts` that tries a password for `name` may go on: not from a
+    /// foreign origin (403), and within the attempts allowed (429, with the seconds to wait).
+    fn may_try(&self, parts: &Parts, name: &str) -> Result<(), Refused> {
+        if !self.origin_allowed(parts) {
+            return Err((StatusCode::FORBIDDEN, words::FOREIGN_ORIGIN.into(), None));
+        }
+        self.attempt(parts, name)
+    }
+
+    /// Counts an attempt at `name`'s password from `parts`' address; past the allowance,
+    /// 429 with the seconds to wait.
+    fn attempt(&self, parts: &Parts, name: &str) -> Result<(), Refused> {
+        self.attempts
+            .count(&names::folded(name), client_address(parts))
+            .map_err(|wait| {
+                let secs = retry_secs(wait);
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    words::too_many_attempts(secs),
+                    Some(secs),
+                )
+            })
+    }
+
     /// `POST /signin`: to `next` (or the person's call page) with a session cookie, or the
     /// home page with one answer for a wrong name and a wrong password (401), too many
     /// attempts (429) or a foreign origin (403).
@@ -132,19 +159,8 @@ impl Auth {
             cookie: None,
             retry_after,
         };
-        if !self.origin_allowed(parts) {
-            return fail(StatusCode::FORBIDDEN, words::FOREIGN_ORIGIN.into(), None);
-        }
-        if let Err(wait) = self
-            .attempts
-            .count(&names::folded(&typed), client_address(parts))
-        {
-            let secs = retry_secs(wait);
-            return fail(
-                StatusCode::TOO_MANY_REQUESTS,
-                words::too_many_attempts(secs),
-                Some(secs),
-            );
+        if let Err((status, error, retry_after)) = self.may_try(parts, &typed) {
+            return fail(status, error, retry_after);
         }
         let lookup = typed.clone();
         let user = match self
@@ -205,19 +221,8 @@ impl Auth {
             cookie: None,
             retry_after,
         };
-        if !self.origin_allowed(parts) {
-            return fail(StatusCode::FORBIDDEN, words::FOREIGN_ORIGIN.into(), None);
-        }
-        if let Err(wait) = self
-            .attempts
-            .count(&names::folded(&typed), client_address(parts))
-        {
-            let secs = retry_secs(wait);
-            return fail(
-                StatusCode::TOO_MANY_REQUESTS,
-                words::too_many_attempts(secs),
-                Some(secs),
-            );
+        if let Err((status, error, retry_after)) = self.may_try(parts, &typed) {
+            return fail(status, error, retry_after);
         }
         let name = match UserName::parse(&typed).and_then(names::check) {
             Ok(name) => name,
@@ -408,17 +413,8 @@ impl Auth {
         if let Err(why) = super::password::rule(&form.new) {
             return fail(StatusCode::BAD_REQUEST, why.into(), None).await;
         }
-        if let Err(wait) = self
-            .attempts
-            .count(&names::folded(&session.user_name), client_address(parts))
-        {
-            let secs = retry_secs(wait);
-            return fail(
-                StatusCode::TOO_MANY_REQUESTS,
-                words::too_many_attempts(secs),
-                Some(secs),
-            )
-            .await;
+        if let Err((status, error, retry_after)) = self.attempt(parts, &session.user_name) {
+            return fail(status, error, retry_after).await;
         }
         let lookup = session.user_name.clone();
         let user = match self
