@@ -53,15 +53,20 @@ async fn sync(client: &mut Client) {
     }
 }
 
+/// bob calls alice: it rings, on both her pages.
+async fn ring_both(bob: &mut Client, laptop: &mut Client, phone: &mut Client) {
+    bob.call("alice").await;
+    bob.expect_ringing().await;
+    laptop.expect_call_start("bob").await;
+    phone.expect_call_start("bob").await;
+}
+
 #[tokio::test]
 async fn a_call_rings_every_device_and_the_first_accept_takes_it() {
     let addr = start(settings()).await;
     let (mut laptop, mut phone, mut bob, _) = alice_twice_and_bob(addr).await;
 
-    bob.call("alice").await;
-    bob.expect_ringing().await;
-    laptop.expect_call_start("bob").await;
-    phone.expect_call_start("bob").await;
+    ring_both(&mut bob, &mut laptop, &mut phone).await;
 
     laptop.call_back("bob", ACCEPT).await;
     assert_eq!(bob.expect_call_back("alice", None).await, ACCEPT);
@@ -106,20 +111,14 @@ async fn a_decline_on_one_device_stops_the_ring_on_all() {
     let addr = start(settings()).await;
     let (mut laptop, mut phone, mut bob, _) = alice_twice_and_bob(addr).await;
 
-    bob.call("alice").await;
-    bob.expect_ringing().await;
-    laptop.expect_call_start("bob").await;
-    phone.expect_call_start("bob").await;
+    ring_both(&mut bob, &mut laptop, &mut phone).await;
 
     phone.call_back("bob", DECLINE).await;
     bob.expect_call_back("alice", Some(Reason::Declined)).await;
     let told = laptop.expect_hangup(SYSTEM_USER, Reason::Declined).await;
     assert!(told.contains("another device"), "{told}");
     // Nobody rings any more: bob can call again, and both devices ring again.
-    bob.call("alice").await;
-    bob.expect_ringing().await;
-    laptop.expect_call_start("bob").await;
-    phone.expect_call_start("bob").await;
+    ring_both(&mut bob, &mut laptop, &mut phone).await;
 }
 
 #[tokio::test]
