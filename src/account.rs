@@ -41,6 +41,8 @@ pub enum Signup {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Form {
+    /// The home page's form for a name without an account.
+    OpenName,
     SignIn,
     SignUp,
     Password,

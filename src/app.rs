@@ -1,14 +1,17 @@
 //! The HTML shell the server renders around the app, and which page a path shows.
 
 use crate::account::{Visit, paths};
-use crate::pages::{AccountPage, CallPage, HomePage, InvitePage};
+use crate::pages::CallPage;
 use crate::text;
-use leptos::either::EitherOf5;
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 
-/// The document around the app; the server renders it, the WASM hydrates `<body>`.
+/// The document around the app; the server renders it, and on the call page the WASM
+/// hydrates `<body>`. Every other page is plain HTML with plain forms: it loads no script
+/// at all, and the WASM holds none of its code (see [`static_page`]).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let scripts = hydrates().then(|| view! { <HydrationScripts options=options.clone() /> });
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -20,7 +23,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // The release build's file names carry a hash of their contents.
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                {scripts}
                 <MetaTags />
             </head>
             <body>
@@ -28,6 +31,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Whether the page being rendered runs the WASM: a call page showing its phone (not the
+/// sign-in form of a page this browser may not open).
+fn hydrates() -> bool {
+    matches!(Page::current(), Page::Call(_)) && !visit_from_server().gate
 }
 
 /// The pages there are. Going from one to another is a page load (as in the original, and
@@ -107,17 +116,33 @@ pub fn App() -> impl IntoView {
     // refused form post (`/signin`) is answered with the page the form was on (`/`).
     let path = SharedValue::new(current_path).into_inner();
     let page = match Page::of(&path) {
-        Page::Home => EitherOf5::A(view! { <HomePage /> }),
-        Page::Call(segment) => EitherOf5::B(view! { <CallPage segment /> }),
-        Page::Account => EitherOf5::C(view! { <AccountPage /> }),
-        Page::Invite(token) => EitherOf5::D(view! { <InvitePage token /> }),
-        Page::NotFound => EitherOf5::E(view! { <p class="notice">{text::NOT_FOUND}</p> }),
+        Page::Call(segment) => Either::Left(view! { <CallPage segment /> }),
+        other => Either::Right(static_page(other)),
     };
     view! {
         <Title text=text::APP_NAME />
         <main>{page}</main>
     }
 }
+
+/// A page without script: the home page, `/account`, an invite and "not found". Only the
+/// server has their code; the browser never runs it.
+#[cfg(feature = "ssr")]
+fn static_page(page: Page) -> impl IntoView {
+    use crate::pages::{AccountPage, HomePage, InvitePage};
+    use leptos::either::EitherOf4;
+    match page {
+        Page::Home => EitherOf4::A(view! { <HomePage /> }),
+        Page::Account => EitherOf4::B(view! { <AccountPage /> }),
+        Page::Invite(token) => EitherOf4::C(view! { <InvitePage token /> }),
+        Page::Call(_) | Page::NotFound => {
+            EitherOf4::D(view! { <p class="notice">{text::NOT_FOUND}</p> })
+        }
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+fn static_page(_: Page) -> impl IntoView {}
 
 #[cfg(test)]
 mod tests {

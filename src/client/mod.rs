@@ -4,7 +4,6 @@
 
 mod chat;
 mod chat_scroll;
-mod clipboard;
 mod controller;
 mod js;
 mod media;
@@ -14,7 +13,6 @@ mod relay_check;
 pub mod signaling;
 
 pub use chat_scroll::ListPlace;
-pub use clipboard::copy_text;
 
 use crate::chat_view::{ChatAction, ChatView};
 use crate::phone::{Action, PhoneView};

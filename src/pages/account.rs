@@ -169,35 +169,26 @@ fn Invite(url: Option<String>) -> impl IntoView {
     }
 }
 
-/// The link, selectable as text, and a *Copy* button that the page's script runs.
+/// The link, selectable as text, and a *Copy* button. The page loads no WASM: the button
+/// is the one line of script it has, and says whether the browser let it copy (the
+/// Clipboard API exists only on secure pages).
 #[component]
 fn InviteLink(url: String) -> impl IntoView {
-    let copied = RwSignal::new(None::<&'static str>);
-    let copy = {
-        let url = url.clone();
-        move |_| {
-            #[cfg(feature = "hydrate")]
-            crate::client::copy_text(&url, move |ok| {
-                copied.set(Some(if ok {
-                    words::COPIED
-                } else {
-                    words::COPY_FAILED
-                }));
-            });
-            #[cfg(not(feature = "hydrate"))]
-            let _ = &url;
-        }
-    };
+    let copy = format!(
+        "var s=document.getElementById('copyStatus');\
+         navigator.clipboard.writeText(document.getElementById('inviteUrl').textContent)\
+         .then(function(){{s.textContent={ok:?}}},function(){{s.textContent={failed:?}}})",
+        ok = words::COPIED,
+        failed = words::COPY_FAILED,
+    );
     view! {
         <div class="invite-link" role="group" aria-labelledby="inviteMade">
             <p id="inviteMade">{words::INVITE_MADE}</p>
             <code id="inviteUrl">{url.clone()}</code>
-            <button id="copyInvite" type="button" on:click=copy>
+            <button id="copyInvite" type="button" onclick=copy>
                 {words::COPY}
             </button>
-            <p class="hint" role="status">
-                {move || copied.get()}
-            </p>
+            <p id="copyStatus" class="hint" role="status"></p>
         </div>
     }
 }

@@ -1,10 +1,8 @@
 //! `/webrtc/NAME.html`: NAME's call page, the original demo's URL.
 
-use crate::account::{Form, Visit};
+use crate::account::Visit;
 use crate::chat_view::{ChatAction, ChatView};
-use crate::components::{
-    CallControls, ChatPanel, People, SignInForm, SignOutButton, StatusLine, VideoTile,
-};
+use crate::components::{CallControls, ChatPanel, People, SignOutButton, StatusLine, VideoTile};
 use crate::phone::{Action, Phase, PhoneView};
 use crate::protocol::UserName;
 use crate::text::{self, account as words};
@@ -35,7 +33,7 @@ pub fn page_user(segment: &str) -> Result<UserName, crate::protocol::NameError> 
 pub fn CallPage(segment: String) -> impl IntoView {
     let visit = super::visit();
     match page_user(&segment) {
-        Ok(name) if visit.gate => EitherOf3::A(view! { <Gate name visit /> }),
+        Ok(name) if visit.gate => EitherOf3::A(gate(name, visit)),
         Ok(name) => {
             // The account bar only on the signed-in person's own page: on an open name's
             // page it would read as if that name were theirs.
@@ -50,43 +48,15 @@ pub fn CallPage(segment: String) -> impl IntoView {
     }
 }
 
-/// A call page this browser may not open: why, and the sign-in form with the name filled
-/// in, which comes back here.
-#[component]
-fn Gate(name: UserName, visit: Visit) -> impl IntoView {
-    let outcome = visit.outcome.filter(|o| o.form == Form::SignIn);
-    // The name typed in a failed try, else the page's own.
-    let typed = outcome
-        .as_ref()
-        .map(|o| o.name.clone())
-        .unwrap_or_else(|| name.to_string());
-    let next = visit.next.unwrap_or_else(|| page_path(&name));
-    let why = if visit.open_names {
-        words::gate(name.as_str())
-    } else {
-        words::GATE_CLOSED_NAMES.to_owned()
-    };
-    let other = visit
-        .signed_in
-        .map(|other| view! { <p class="hint">{words::gate_other(&other)}</p> });
-    let page_title = format!("{name} · {}", text::APP_NAME);
-    view! {
-        <Title text=page_title />
-        <section class="gate">
-            <header>
-                <a class="brand" href="/">
-                    {text::APP_NAME}
-                </a>
-                <span class="me">{name.to_string()}</span>
-            </header>
-            <p id="gate" class="notice-line">
-                {why}
-            </p>
-            {other}
-            <SignInForm name=typed next=Some(next) focus=true error=outcome.map(|o| o.error) />
-        </section>
-    }
+/// The gate of a call page this browser may not open; only the server renders it (such a
+/// page loads no script).
+#[cfg(feature = "ssr")]
+fn gate(name: UserName, visit: Visit) -> impl IntoView {
+    view! { <super::gate::Gate name visit /> }
 }
+
+#[cfg(not(feature = "ssr"))]
+fn gate(_: UserName, _: Visit) -> impl IntoView {}
 
 /// The call page of a signed-in user: the call on one side, chat and people beside it.
 #[component]

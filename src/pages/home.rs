@@ -1,9 +1,8 @@
 //! `/`: sign in or create an account (or, while names are open, just pick a name) and go
 //! to the call page; beside it, the address (and its QR code) a phone on the LAN opens.
 
-use crate::account::{Form, Signup, Visit};
+use crate::account::{Form, FormOutcome, Signup, Visit};
 use crate::components::{AccountBar, SignInForm, SignUpForm};
-use crate::protocol::UserName;
 use crate::text::{self, account as words};
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
@@ -25,22 +24,17 @@ pub struct LanLink {
     pub fingerprint: Option<String>,
 }
 
-/// The server's [`LanLink`]; `None` in the browser, which reads the server's instead (see
-/// [`HomePage`]).
+/// The server's [`LanLink`].
 fn lan_link() -> Option<LanLink> {
-    #[cfg(feature = "ssr")]
-    return use_context::<crate::server::AppState>().map(|state| state.lan.link());
-    #[cfg(not(feature = "ssr"))]
-    None
+    use_context::<crate::server::AppState>().map(|state| state.lan.link())
 }
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let visit = super::visit();
-    // Computed while the server renders the page and written into it, so the browser
-    // hydrates the same panel without asking again (and without async machinery).
-    let lan = SharedValue::new(lan_link).into_inner();
-    let open_names = visit.open_names.then(|| view! { <OpenName /> });
+    let lan = lan_link();
+    let refused = visit.outcome.clone().filter(|o| o.form == Form::OpenName);
+    let open_names = visit.open_names.then(|| view! { <OpenName refused /> });
     view! {
         <section class="home">
             <h1>{text::APP_NAME}</h1>
@@ -98,58 +92,47 @@ fn SignInOrUp(visit: Visit) -> impl IntoView {
     }
 }
 
-/// Today's form: a name without an account, straight to its call page.
+/// Today's form: a name without an account, straight to its call page. The browser sends
+/// it as `/?name=NAME`, which the server answers with NAME's page, or with this page and
+/// why the name cannot be one.
 #[component]
-fn OpenName() -> impl IntoView {
-    let field = NodeRef::<leptos::html::Input>::new();
-    let error = RwSignal::new(None::<String>);
-    // The name is read from the field itself when the form is sent, never written into it:
-    // text typed before the page's script took over stays where it is.
-    let open = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let typed = field.get_untracked().map(|f| f.value()).unwrap_or_default();
-        match UserName::parse(typed.trim()) {
-            Ok(name) => go_to(&crate::pages::call::page_path(&name)),
-            Err(why) => error.set(Some(text::bad_name(&why.to_string()))),
-        }
+fn OpenName(
+    /// What was typed and why it was refused.
+    refused: Option<FormOutcome>,
+) -> impl IntoView {
+    let (typed, error) = match refused {
+        Some(outcome) => (outcome.name, Some(outcome.error)),
+        None => (String::new(), None),
     };
-    // Set once the page is hydrated, for tests and scripts.
-    let ready = RwSignal::new(false);
-    Effect::new(move |_| ready.set(true));
+    let failed = error.is_some();
     view! {
         <section class="open-name" aria-labelledby="openNameTitle">
             <h2 id="openNameTitle">{words::OPEN_NAME}</h2>
-            // Without the script (Enter pressed while the page loads) the browser sends the
-            // form as `/?name=NAME`, which the server answers with NAME's page.
-            <form method="get" action="/" on:submit=open data-ready=move || ready.get().to_string()>
+            // `data-ready`: there is no script to wait for; scripts and tests may type at once.
+            <form method="get" action="/" data-ready="true">
                 <label for="name">{text::PICK_NAME}</label>
                 <input
                     id="name"
                     name="name"
-                    node_ref=field
                     type="text"
                     required
                     maxlength="64"
                     autocomplete="nickname"
                     autocapitalize="none"
+                    value=typed
+                    autofocus=failed
+                    aria-invalid=failed.then_some("true")
+                    aria-describedby=failed.then_some("nameError")
                 />
                 <small>{text::NAME_RULE}</small>
                 <button type="submit">{text::OPEN}</button>
-                <p class="error" role="alert">{move || error.get()}</p>
+                <p id="nameError" class="error" role=failed.then_some("alert")>
+                    {error}
+                </p>
             </form>
             <p class="hint">{words::OPEN_NAME_HINT}</p>
         </section>
     }
-}
-
-/// Opens `path` as a new page load.
-fn go_to(path: &str) {
-    #[cfg(feature = "hydrate")]
-    if let Err(err) = window().location().assign(path) {
-        leptos::logging::error!("cannot open {path}: {err:?}");
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = path;
 }
 
 /// The LAN URL as a QR code and as text, with what a phone needs to know to use it.

@@ -1,13 +1,24 @@
 //! One file per route.
 
+//! Only the call page runs in the browser; the others are the server's alone (see
+//! `app::static_page`).
+
+#[cfg(feature = "ssr")]
 mod account;
 mod call;
+#[cfg(feature = "ssr")]
+mod gate;
+#[cfg(feature = "ssr")]
 mod home;
+#[cfg(feature = "ssr")]
 mod invite;
 
+#[cfg(feature = "ssr")]
 pub use account::AccountPage;
 pub use call::{CallPage, page_path, page_user};
+#[cfg(feature = "ssr")]
 pub use home::{HomePage, LAN_QR_PATH, LanLink};
+#[cfg(feature = "ssr")]
 pub use invite::InvitePage;
 
 use crate::account::Visit;

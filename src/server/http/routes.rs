@@ -5,7 +5,7 @@
 //! Every page rendered gets a [`Visit`] in its context: who looks at it.
 
 use super::assets;
-use crate::account::{Visit, paths};
+use crate::account::{self, FormOutcome, Visit, paths};
 use crate::app::shell;
 use crate::pages::{LAN_QR_PATH, page_path};
 use crate::protocol::UserName;
@@ -199,9 +199,8 @@ async fn call_page(state: &AppState, name: UserName, req: Request) -> Response {
 }
 
 /// `/`, the home page.
-/// `/?name=NAME`, the home page's form sent before the page's script took it over (Enter
-/// pressed while the page loads), goes to NAME's call page; a bad name gets the home page,
-/// whose script then says why.
+/// `/?name=NAME`, the home page's form for a name without an account, goes to NAME's call
+/// page; a bad name gets the home page with why (400).
 async fn home(State(state): State<AppState>, req: Request) -> Response {
     let asked = req.uri().query().and_then(|query| {
         query
@@ -209,18 +208,34 @@ async fn home(State(state): State<AppState>, req: Request) -> Response {
             .find_map(|pair| pair.strip_prefix("name="))
             .map(|raw| raw.replace('+', " "))
     });
+    let mut refused = None;
     if let Some(raw) = asked {
         let decoded = percent_encoding::percent_decode_str(&raw).decode_utf8_lossy();
-        if let Ok(name) = UserName::parse(decoded.trim()) {
-            return Redirect::to(&page_path(&name)).into_response();
+        match UserName::parse(decoded.trim()) {
+            Ok(name) => return Redirect::to(&page_path(&name)).into_response(),
+            Err(why) => {
+                refused = Some(FormOutcome {
+                    form: account::Form::OpenName,
+                    error: crate::text::bad_name(&why.to_string()),
+                    name: decoded.trim().to_owned(),
+                });
+            }
         }
     }
     let (parts, body) = req.into_parts();
     let look = state.auth.look(&parts).await;
     // `/?next=PATH`: where a sign-in here goes afterwards (`/account` sends people here).
     let next = query_value(&parts, "next").and_then(|next| auth::local_path(&next));
-    let visit = Visit { next, ..look.visit };
-    let response = render_page(&state, Request::from_parts(parts, body), visit).await;
+    let failed = refused.is_some();
+    let visit = Visit {
+        next,
+        outcome: refused,
+        ..look.visit
+    };
+    let mut response = render_page(&state, Request::from_parts(parts, body), visit).await;
+    if failed {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
     with_cookie(response, look.set_cookie)
 }
 
