@@ -2,16 +2,17 @@
 
 use crate::account::{Visit, paths};
 use crate::pages::{AccountPage, CallPage, HomePage, InvitePage};
-use crate::text;
+use crate::text::{self, Lang, words};
 use leptos::either::EitherOf5;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 
 /// The document around the app; the server renders it, the WASM hydrates `<body>`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let lang = text::lang::current().tag();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -103,6 +104,12 @@ pub fn App() -> impl IntoView {
     // Written into the page by the server and read back by the browser as it hydrates, so
     // both render the same forms; the pages take it from the context on both sides.
     provide_context(SharedValue::new(visit_from_server).into_inner());
+    // The language the server chose for the page, likewise: every word the browser shows
+    // later (a status, an error) is in it too.
+    let lang = SharedValue::new(text::lang::current).into_inner();
+    #[cfg(feature = "hydrate")]
+    text::lang::set_page(lang);
+    provide_context(lang);
     // The page the server rendered, which is not always the one in the address bar: a
     // refused form post (`/signin`) is answered with the page the form was on (`/`).
     let path = SharedValue::new(current_path).into_inner();
@@ -111,11 +118,39 @@ pub fn App() -> impl IntoView {
         Page::Call(segment) => EitherOf5::B(view! { <CallPage segment /> }),
         Page::Account => EitherOf5::C(view! { <AccountPage /> }),
         Page::Invite(token) => EitherOf5::D(view! { <InvitePage token /> }),
-        Page::NotFound => EitherOf5::E(view! { <p class="notice">{text::NOT_FOUND}</p> }),
+        Page::NotFound => EitherOf5::E(view! { <p class="notice">{words().not_found}</p> }),
     };
     view! {
         <Title text=text::APP_NAME />
+        <LanguageSwitch lang path />
         <main>{page}</main>
+    }
+}
+
+/// The switch to the other language: a plain link (it works before the page's script
+/// does) to `/lang`, which remembers the choice and comes back to `path`.
+#[component]
+fn LanguageSwitch(lang: Lang, path: String) -> impl IntoView {
+    let other = lang.other();
+    // `path` as one query value: its own percent signs kept, and nothing that ends it.
+    let back: String = path
+        .chars()
+        .map(|c| match c {
+            '%' => "%25".to_owned(),
+            '&' => "%26".to_owned(),
+            '#' => "%23".to_owned(),
+            '+' => "%2B".to_owned(),
+            '?' => "%3F".to_owned(),
+            c => c.to_string(),
+        })
+        .collect();
+    let href = format!("{}?to={}&back={back}", text::lang::SWITCH_PATH, other.tag());
+    view! {
+        <nav class="lang" aria-label=lang.words().language>
+            <a id="lang" href=href hreflang=other.tag() lang=other.tag()>
+                {other.words().language_name}
+            </a>
+        </nav>
     }
 }
 

@@ -7,7 +7,7 @@ use crate::components::{
 };
 use crate::phone::{Action, Phase, PhoneView};
 use crate::protocol::UserName;
-use crate::text::{self, account as words};
+use crate::text::{self, words};
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -44,9 +44,7 @@ pub fn CallPage(segment: String) -> impl IntoView {
         }
         // The server answers a bad name with 400 and never renders this; were it to, the page
         // says why rather than panic.
-        Err(why) => {
-            EitherOf3::C(view! { <p class="notice">{text::bad_name(&why.to_string())}</p> })
-        }
+        Err(why) => EitherOf3::C(view! { <p class="notice">{(words().bad_name)(&why)}</p> }),
     }
 }
 
@@ -62,13 +60,13 @@ fn Gate(name: UserName, visit: Visit) -> impl IntoView {
         .unwrap_or_else(|| name.to_string());
     let next = visit.next.unwrap_or_else(|| page_path(&name));
     let why = if visit.open_names {
-        words::gate(name.as_str())
+        (words().gate)(name.as_str())
     } else {
-        words::GATE_CLOSED_NAMES.to_owned()
+        words().gate_closed_names.to_owned()
     };
     let other = visit
         .signed_in
-        .map(|other| view! { <p class="hint">{words::gate_other(&other)}</p> });
+        .map(|other| view! { <p class="hint">{(words().gate_other)(&other)}</p> });
     let page_title = format!("{name} · {}", text::APP_NAME);
     view! {
         <Title text=page_title />
@@ -124,15 +122,15 @@ fn Phone(
     // While it rings, the tab says who calls, so a ring in a background tab is seen.
     let page_title = format!("{name} · {}", text::APP_NAME);
     let title = move || match (view.phase.get(), view.peer.get()) {
-        (Phase::RingingIn, Some(from)) => text::ring_title(&from),
+        (Phase::RingingIn, Some(from)) => (words().ring_title)(&from),
         _ => page_title.clone(),
     };
     let remote_label = move || view.peer.get().unwrap_or_default();
     let local_label = move || {
         if view.audio_only.get() {
-            text::YOU_AUDIO_ONLY.to_owned()
+            words().you_audio_only.to_owned()
         } else {
-            text::YOU.to_owned()
+            words().you.to_owned()
         }
     };
     view! {
@@ -144,9 +142,9 @@ fn Phone(
                 {signed_in
                     .then(|| {
                         view! {
-                            <nav class="account-links" aria-label=words::ACCOUNT>
+                            <nav class="account-links" aria-label={words().account}>
                                 <a id="accountLink" href=crate::account::paths::ACCOUNT>
-                                    {words::ACCOUNT}
+                                    {words().account}
                                 </a>
                                 <SignOutButton />
                             </nav>

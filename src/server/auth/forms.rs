@@ -232,7 +232,7 @@ impl Auth {
             Err(why) => {
                 return fail(
                     StatusCode::BAD_REQUEST,
-                    text::bad_name(&why.to_string()),
+                    (text::Lang::En.words().bad_name)(&why),
                     None,
                 );
             }
