@@ -186,6 +186,25 @@ pub struct Words {
     pub invited_as: fn(&str) -> String,
     pub invite_refused: &'static str,
     pub home: &'static str,
+
+    // --- why the server refused a form (it writes these into the page it answers with) ---
+    /// The one answer for a wrong name and a wrong password: which of the two was wrong is
+    /// not told, so names cannot be guessed.
+    pub wrong_sign_in: &'static str,
+    pub wrong_current_password: &'static str,
+    pub password_too_short: &'static str,
+    pub password_too_long: &'static str,
+    pub name_taken: &'static str,
+    pub signup_closed: &'static str,
+    pub invite_unknown: &'static str,
+    pub invite_used_up: &'static str,
+    pub invite_expired: &'static str,
+    /// A form sent from a page of another site.
+    pub foreign_origin: &'static str,
+    /// Sign-in attempts past the limit: the seconds to wait.
+    pub too_many_attempts: fn(u64) -> String,
+    /// An invite pinned to another name.
+    pub invite_for: fn(&str) -> String,
 }
 
 /// The words of the page being rendered (on the server) or shown (in the browser).
@@ -262,7 +281,7 @@ mod tests {
         ];
         for lang in Lang::ALL {
             let t = lang.words();
-            let one: [fn(&str) -> String; 16] = [
+            let one: [fn(&str) -> String; 17] = [
                 t.opening_camera,
                 t.ring_title,
                 t.ringing_out,
@@ -279,6 +298,7 @@ mod tests {
                 t.gate_other,
                 t.declined_elsewhere,
                 t.invited_as,
+                t.invite_for,
             ];
             for fill in one {
                 assert!(fill("ximena").contains("ximena"), "{lang:?}");
@@ -296,6 +316,7 @@ mod tests {
             assert!((t.no_connection)("ximena", false).contains("ximena"));
             assert!((t.group_title)("g", 3).contains('3'));
             assert!((t.message_too_long)(501, 500).contains("501"));
+            assert!((t.too_many_attempts)(42).contains("42"));
             assert!((t.revoke_label)("Firefox", true).contains("Firefox"));
             assert!((t.relay_failed)(Some("boom")).contains("boom"));
             assert!(!(t.relay_failed)(None).is_empty());

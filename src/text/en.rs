@@ -160,6 +160,20 @@ pub const EN: Words = Words {
     invited_as: |name| format!("This invite is for the name {name}."),
     invite_refused: "This invite link cannot be used",
     home: "Go to the home page",
+
+    wrong_sign_in: "Wrong name or password.",
+    wrong_current_password: "The current password is wrong.",
+    password_too_short: "The password needs at least 8 characters.",
+    password_too_long: "The password may have at most 256 characters.",
+    name_taken: "That name is taken: pick another.",
+    signup_closed: "New accounts need an invite link on this server.",
+    invite_unknown: "This invite link is not valid.",
+    invite_used_up: "This invite link has been used already.",
+    invite_expired: "This invite link has expired.",
+    foreign_origin: "Refused: the form was sent from a page of another site (its Origin is not \
+         this server).",
+    too_many_attempts: |secs| format!("Too many attempts. Try again in {secs} s."),
+    invite_for: |name| format!("This invite link is for the name {name}."),
 };
 
 fn no_connection(peer: &str, relayed: bool) -> String {

@@ -153,6 +153,19 @@ pub const ZH: Words = Words {
     invited_as: |name| format!("此邀请只能用于名字 {name}。"),
     invite_refused: "此邀请链接无法使用",
     home: "返回首页",
+
+    wrong_sign_in: "名字或密码错误。",
+    wrong_current_password: "当前密码不正确。",
+    password_too_short: "密码至少需要 8 个字符。",
+    password_too_long: "密码最多 256 个字符。",
+    name_taken: "这个名字已被占用：请换一个。",
+    signup_closed: "在此服务器上注册新账号需要邀请链接。",
+    invite_unknown: "此邀请链接无效。",
+    invite_used_up: "此邀请链接已被使用。",
+    invite_expired: "此邀请链接已过期。",
+    foreign_origin: "已拒绝：此表单来自另一个网站的页面（其 Origin 不是本服务器）。",
+    too_many_attempts: |secs| format!("尝试次数过多。请在 {secs} 秒后重试。"),
+    invite_for: |name| format!("此邀请链接只能用于名字 {name}。"),
 };
 
 fn no_connection(peer: &str, relayed: bool) -> String {

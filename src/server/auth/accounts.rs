@@ -214,7 +214,7 @@ impl Accounts {
 }
 
 fn check_password(password: &str) -> Result<(), AccountsError> {
-    password::rule(password).map_err(AccountsError::BadPassword)
+    password::rule(password, crate::text::Lang::En.words()).map_err(AccountsError::BadPassword)
 }
 
 async fn password_hash(password: &str) -> Result<String, AccountsError> {

@@ -263,7 +263,11 @@ async fn invite(
 ) -> Response {
     let (parts, body) = req.into_parts();
     let look = state.auth.look(&parts).await;
-    let view = match state.auth.invite_view(&token).await {
+    let view = match state
+        .auth
+        .invite_view(&token, page_language(&state, &parts).words())
+        .await
+    {
         Ok(view) => view,
         Err(err) => {
             tracing::error!("reading an invite: {err}");
