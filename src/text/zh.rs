@@ -185,11 +185,11 @@ fn no_connection(peer: &str, relayed: bool) -> String {
 fn ended(reason: Reason, peer: &str) -> String {
     match reason {
         Reason::Declined => format!("{peer} 拒绝了通话。"),
-        Reason::Busy => format!("{peer} 正在另一个通话中，忙线。"),
+        Reason::Busy => format!("{peer} 正在另一个通话中，请稍后再拨。"),
         Reason::Offline => format!("{peer} 不在线。"),
         Reason::Cancelled => format!("{peer} 取消了通话。"),
-        Reason::Timeout => format!("{peer} 无人接听。"),
-        Reason::HungUp => format!("{peer} 挂断了通话。"),
+        Reason::Timeout => format!("{peer} 没有接听。"),
+        Reason::HungUp => format!("{peer} 已挂断。"),
         Reason::Gone => format!("{peer} 已离开：对方的页面已关闭或断开了连接。"),
         Reason::NoMedia => format!("{peer} 没有可用的摄像头或麦克风。"),
         Reason::NoConnection => no_connection(peer, false),
@@ -242,7 +242,7 @@ fn missed_call_line(reason: Option<Reason>, caller: &str, me: &str) -> String {
         Some(Reason::Busy) => "（忙线）",
         Some(Reason::Offline) => "（不在线）",
         Some(Reason::Cancelled) => "（已取消）",
-        Some(Reason::Timeout) => "（无人接听）",
+        Some(Reason::Timeout) => "（未接听）",
         Some(Reason::NoMedia) => "（没有摄像头或麦克风）",
         Some(Reason::NoConnection) => {
             return if caller == me {
