@@ -9,7 +9,7 @@ use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 
 /// The document around the app; the server renders it, the WASM hydrates `<body>`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    let lang = text::lang::current().tag();
+    let lang = lang_from_server().tag();
     view! {
         <!DOCTYPE html>
         <html lang=lang>
@@ -98,6 +98,21 @@ fn visit_from_server() -> Visit {
     }
 }
 
+/// The language the server chose for the page (see `server/language.rs`). A page rendered
+/// without one, the "not found" page of the static files' fallback, goes by its request
+/// alone, without the server's `default_language`.
+fn lang_from_server() -> Lang {
+    #[cfg(feature = "ssr")]
+    if let Some(lang) = use_context::<Lang>() {
+        return lang;
+    }
+    #[cfg(feature = "ssr")]
+    if let Some(parts) = use_context::<axum::http::request::Parts>() {
+        return crate::server::language::of(&parts, Lang::default());
+    }
+    Lang::default()
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -106,7 +121,7 @@ pub fn App() -> impl IntoView {
     provide_context(SharedValue::new(visit_from_server).into_inner());
     // The language the server chose for the page, likewise: every word the browser shows
     // later (a status, an error) is in it too.
-    let lang = SharedValue::new(text::lang::current).into_inner();
+    let lang = SharedValue::new(lang_from_server).into_inner();
     #[cfg(feature = "hydrate")]
     text::lang::set_page(lang);
     provide_context(lang);

@@ -105,6 +105,18 @@ test('a call page in Chinese: from the first byte, in the browser, and in what i
   await context.close();
 });
 
+test('the "not found" page speaks the browser\'s language too', async ({ browser }) => {
+  const context = await chineseContext(browser);
+  const response = await context.request.get(`${BASE_URL}/no-such-page`, {
+    headers: { 'Accept-Language': CHINESE },
+  });
+  expect(response.status()).toBe(404);
+  const body = await response.text();
+  expect(body).toContain('<html lang="zh-CN"');
+  expect(body).toContain('找不到这个页面。');
+  await context.close();
+});
+
 test('?lang= picks the language when the person has not, and their choice outweighs it', async ({
   browser,
 }) => {
