@@ -2,7 +2,7 @@
 
 use crate::account::{Visit, paths};
 use crate::pages::CallPage;
-use crate::text;
+use crate::text::{self, Lang};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
@@ -12,9 +12,10 @@ use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 /// at all, and the WASM holds none of its code (see [`static_page`]).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let scripts = hydrates().then(|| view! { <HydrationScripts options=options.clone() /> });
+    let lang = lang_from_server().tag();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -106,12 +107,33 @@ fn visit_from_server() -> Visit {
     }
 }
 
+/// The language the server chose for the page (see `server/language.rs`). A page rendered
+/// without one, the "not found" page of the static files' fallback, goes by its request
+/// alone, without the server's `default_language`.
+fn lang_from_server() -> Lang {
+    #[cfg(feature = "ssr")]
+    if let Some(lang) = use_context::<Lang>() {
+        return lang;
+    }
+    #[cfg(feature = "ssr")]
+    if let Some(parts) = use_context::<axum::http::request::Parts>() {
+        return crate::server::language::of(&parts, Lang::default());
+    }
+    Lang::default()
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     // Written into the page by the server and read back by the browser as it hydrates, so
     // both render the same forms; the pages take it from the context on both sides.
     provide_context(SharedValue::new(visit_from_server).into_inner());
+    // The language the server chose for the page, likewise: every word the browser shows
+    // later (a status, an error) is in it too.
+    let lang = SharedValue::new(lang_from_server).into_inner();
+    #[cfg(feature = "hydrate")]
+    text::lang::set_page(lang);
+    provide_context(lang);
     // The page the server rendered, which is not always the one in the address bar: a
     // refused form post (`/signin`) is answered with the page the form was on (`/`).
     let path = SharedValue::new(current_path).into_inner();
@@ -121,6 +143,7 @@ pub fn App() -> impl IntoView {
     };
     view! {
         <Title text=text::APP_NAME />
+        <LanguageSwitch lang path />
         <main>{page}</main>
     }
 }
@@ -136,13 +159,40 @@ fn static_page(page: Page) -> impl IntoView {
         Page::Account => EitherOf4::B(view! { <AccountPage /> }),
         Page::Invite(token) => EitherOf4::C(view! { <InvitePage token /> }),
         Page::Call(_) | Page::NotFound => {
-            EitherOf4::D(view! { <p class="notice">{text::NOT_FOUND}</p> })
+            EitherOf4::D(view! { <p class="notice">{text::words().not_found}</p> })
         }
     }
 }
 
 #[cfg(not(feature = "ssr"))]
 fn static_page(_: Page) -> impl IntoView {}
+
+/// The switch to the other language: a plain link (it works before the page's script
+/// does) to `/lang`, which remembers the choice and comes back to `path`.
+#[component]
+fn LanguageSwitch(lang: Lang, path: String) -> impl IntoView {
+    let other = lang.other();
+    // `path` as one query value: its own percent signs kept, and nothing that ends it.
+    let back: String = path
+        .chars()
+        .map(|c| match c {
+            '%' => "%25".to_owned(),
+            '&' => "%26".to_owned(),
+            '#' => "%23".to_owned(),
+            '+' => "%2B".to_owned(),
+            '?' => "%3F".to_owned(),
+            c => c.to_string(),
+        })
+        .collect();
+    let href = format!("{}?to={}&back={back}", text::lang::SWITCH_PATH, other.tag());
+    view! {
+        <nav class="lang" aria-label=lang.words().language>
+            <a id="lang" href=href hreflang=other.tag() lang=other.tag()>
+                {other.words().language_name}
+            </a>
+        </nav>
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -109,7 +109,7 @@ impl RelayCheck {
     pub fn message(&self) -> String {
         match self {
             RelayCheck::NotRun => String::new(),
-            RelayCheck::Running => crate::text::RELAY_RUNNING.to_owned(),
+            RelayCheck::Running => crate::text::words().relay_running.to_owned(),
             RelayCheck::Works(msg) | RelayCheck::Fails(msg) => msg.clone(),
         }
     }
@@ -136,7 +136,7 @@ impl PhoneView {
         Self {
             phase: RwSignal::new(Phase::Connecting),
             peer: RwSignal::new(None),
-            status: RwSignal::new(crate::text::CONNECTING.to_owned()),
+            status: RwSignal::new(crate::text::words().connecting.to_owned()),
             ended: RwSignal::new(None),
             audio_only: RwSignal::new(false),
             reconnecting: RwSignal::new(false),

@@ -1,244 +1,351 @@
-//! Every sentence a person reads, in one place, so a translation is one file.
-//! Both builds use it: the server for the `msg` of its notices (old pages show that text),
-//! the page for its status line and buttons.
+//! Every sentence a person reads, one table per language ([`en::EN`], [`zh::ZH`]), so a
+//! translation is one file. A table is a [`Words`] value: it must fill every field, so a
+//! string missing in one language does not compile. Both builds use it: the server for
+//! the pages it renders and the `msg` of its notices (old pages show that text, in the
+//! server's `default_language`), the page for its status line and buttons.
+//!
+//! A call site asks for the page's table with [`words()`], e.g. `words().hang_up` or
+//! `(words().ringing_in)(&from)`. To add a string: a field here, and its text in every
+//! table (the compiler lists the tables that lack it).
 
-use crate::protocol::Reason;
+use crate::protocol::{NameError, Reason};
 
-pub mod account;
+pub mod en;
 pub mod forms;
+pub mod lang;
+pub mod zh;
 
+pub use lang::Lang;
+
+/// The product's name, the same in every language.
 pub const APP_NAME: &str = "duet";
-pub const TAGLINE: &str = "Private video calls, peer to peer.";
-pub const PICK_NAME: &str = "Your name";
-pub const OPEN: &str = "Open";
-pub const NAME_RULE: &str = "1–32 letters, digits, _ - or .";
-pub const TO_USER: &str = "Name to call";
-pub const CALL: &str = "Video call";
-pub const ACCEPT: &str = "Accept";
-pub const DECLINE: &str = "Decline";
-pub const CANCEL: &str = "Cancel";
-pub const HANG_UP: &str = "Hang up";
-pub const YOU: &str = "You";
-pub const YOU_AUDIO_ONLY: &str = "You (no camera: audio only)";
-pub const NOT_FOUND: &str = "Page not found.";
 
-pub const CONNECTING: &str = "Connecting…";
-pub const READY: &str = "Ready. Type a name and press Video call.";
-pub const NAME_IN_USE: &str =
-    "That name is in use in another window. Close it or pick another name.";
-pub const DISCONNECTED: &str = "Lost the connection to the server.";
-pub const NO_MEDIA_SELF: &str =
-    "No camera or microphone available, so you cannot take or make calls.";
-pub const ENTER_NAME: &str = "Type the name of the person to call.";
-pub const SELF_CALL: &str = "You cannot call yourself.";
-pub const MEDIA_FAILED: &str = "The media connection failed.";
-pub const CAMERA_BLOCKED: &str = "The camera and microphone are blocked for this page: allow \
-     them (the camera icon in the address bar, or the browser's site settings), then try again.";
-pub const CAMERA_IN_USE: &str =
-    "The camera or microphone is in use by another app: close it there, then try again.";
-pub const CAMERA_MISSING: &str = "No camera or microphone was found: connect one, then try again.";
-pub const CAMERA_INSECURE: &str = "The browser opens the camera only on secure pages: open \
-     duet over HTTPS (see \"On a phone\" in the README).";
-pub const RING_NOTICE: &str = "Open the call page to accept or decline.";
+/// The words of one language. Strings with something to fill in are functions.
+#[cfg_attr(test, derive(Debug))]
+pub struct Words {
+    /// The name of this language, in itself ("English", "中文"): what the switch to it says.
+    pub language_name: &'static str,
+    /// The accessible name of the language switch.
+    pub language: &'static str,
 
-pub fn opening_camera(to: &str) -> String {
-    format!("Opening your camera and microphone to call {to}…")
+    // --- the home page and the call page ---
+    pub tagline: &'static str,
+    pub pick_name: &'static str,
+    pub open: &'static str,
+    pub name_rule: &'static str,
+    pub to_user: &'static str,
+    pub call: &'static str,
+    pub accept: &'static str,
+    pub decline: &'static str,
+    pub cancel: &'static str,
+    pub hang_up: &'static str,
+    pub you: &'static str,
+    pub you_audio_only: &'static str,
+    pub not_found: &'static str,
+
+    pub connecting: &'static str,
+    pub ready: &'static str,
+    pub name_in_use: &'static str,
+    pub no_media_self: &'static str,
+    pub enter_name: &'static str,
+    pub self_call: &'static str,
+    pub media_failed: &'static str,
+    pub camera_blocked: &'static str,
+    pub camera_in_use: &'static str,
+    pub camera_missing: &'static str,
+    pub camera_insecure: &'static str,
+    pub ring_notice: &'static str,
+    pub call_ended: &'static str,
+
+    /// The status while the camera opens for a call to this name.
+    pub opening_camera: fn(&str) -> String,
+    /// The tab's title while this name's call rings.
+    pub ring_title: fn(&str) -> String,
+    /// Why an accepted call with a peer ended before it connected: `true` when this page
+    /// had a TURN relay to try.
+    pub no_connection: fn(&str, bool) -> String,
+    pub ringing_out: fn(&str) -> String,
+    pub ringing_in: fn(&str) -> String,
+    pub in_call: fn(&str) -> String,
+    pub connecting_to: fn(&str) -> String,
+    /// What ended a ring or call with a peer, in plain words for the person who sees it.
+    pub ended: fn(Reason, &str) -> String,
+    /// What the callee sees when their own ring from this caller ended for a reason.
+    pub missed: fn(Reason, &str) -> String,
+    pub you_cancelled: fn(&str) -> String,
+    pub you_declined: fn(&str) -> String,
+    /// This caller rings at the same moment as the person's own call to them.
+    pub glare: fn(&str) -> String,
+    pub bad_name: fn(&NameError) -> String,
+
+    // --- the home page's LAN address ---
+    pub on_a_phone: &'static str,
+    pub lan_qr_alt: &'static str,
+    pub fingerprint: &'static str,
+    pub no_qr: &'static str,
+    pub no_lan_link: &'static str,
+    /// What a phone needs to know about the address shown: whether it can reach it
+    /// (on the LAN), and whether its browser will open the camera there (secure).
+    pub lan_hint: fn(bool, bool) -> &'static str,
+
+    // --- chat and presence ---
+    pub online: &'static str,
+    pub filter: &'static str,
+    pub nobody_online: &'static str,
+    pub chats: &'static str,
+    pub groups: &'static str,
+    pub group_name: &'static str,
+    pub group_members: &'static str,
+    pub create_group: &'static str,
+    pub add_members: &'static str,
+    pub add: &'static str,
+    pub message: &'static str,
+    pub write: &'static str,
+    pub send: &'static str,
+    pub messages: &'static str,
+    pub unread: &'static str,
+    pub pick_conversation: &'static str,
+    pub in_a_call: &'static str,
+    pub reconnecting: &'static str,
+    pub reconnecting_call: &'static str,
+    pub relay_check: &'static str,
+    pub relay_running: &'static str,
+    pub relay_none: &'static str,
+    pub call_lost: &'static str,
+    pub self_message: &'static str,
+    pub message_too_big: &'static str,
+    pub unsent_too_long: &'static str,
+    /// Why a message of so many characters is not sent, with the most there may be.
+    pub message_too_long: fn(usize, u64) -> String,
+    /// The title of the open conversation.
+    pub chat_with: fn(&str) -> String,
+    pub group_title: fn(&str, usize) -> String,
+    /// The line a ring that did not become a call leaves in the conversation: the reason,
+    /// the caller, and who reads it.
+    pub missed_call_line: fn(Option<Reason>, &str, &str) -> String,
+    pub relay_ok: fn(&str) -> String,
+    pub relay_failed: fn(Option<&str>) -> String,
+
+    // --- signing in and up ---
+    pub sign_in: &'static str,
+    pub sign_up: &'static str,
+    pub sign_out: &'static str,
+    pub name: &'static str,
+    pub password: &'static str,
+    pub new_password_rule: &'static str,
+    pub keep: &'static str,
+    pub sign_up_hint: &'static str,
+    pub sign_up_by_invite: &'static str,
+    pub sign_up_closed: &'static str,
+    pub open_name: &'static str,
+    pub open_name_hint: &'static str,
+    pub signed_in_as: fn(&str) -> String,
+    pub my_page: &'static str,
+    pub account: &'static str,
+
+    // --- a call page that needs a sign-in ---
+    /// Why this name's call page shows a sign-in form instead of the phone.
+    pub gate: fn(&str) -> String,
+    pub gate_closed_names: &'static str,
+    /// The gate, to someone signed in as this other name.
+    pub gate_other: fn(&str) -> String,
+    /// What a ringing page shows when the person declined this caller on another page.
+    pub declined_elsewhere: fn(&str) -> String,
+    pub signed_out: &'static str,
+
+    // --- /account ---
+    pub account_title: &'static str,
+    pub sessions: &'static str,
+    pub sessions_hint: &'static str,
+    pub this_browser: &'static str,
+    pub signed_in_at: &'static str,
+    pub last_seen: &'static str,
+    pub revoke: &'static str,
+    pub admin: &'static str,
+    /// The accessible name of a session's *Sign out* button: which browser it ends, and
+    /// whether it is this one.
+    pub revoke_label: fn(&str, bool) -> String,
+    pub change_password: &'static str,
+    pub current_password: &'static str,
+    pub new_password: &'static str,
+    pub change_password_hint: &'static str,
+    pub password_changed: &'static str,
+    pub invite_title: &'static str,
+    pub invite_hint: &'static str,
+    pub invite: &'static str,
+    pub invite_made: &'static str,
+    pub copy: &'static str,
+    pub copied: &'static str,
+    pub copy_failed: &'static str,
+    pub not_signed_in: &'static str,
+
+    // --- /i/TOKEN ---
+    pub invited: &'static str,
+    pub invited_hint: &'static str,
+    /// The invite's name, pinned by whoever made it.
+    pub invited_as: fn(&str) -> String,
+    pub invite_refused: &'static str,
+    pub home: &'static str,
+
+    // --- why the server refused a form (it writes these into the page it answers with) ---
+    /// The one answer for a wrong name and a wrong password: which of the two was wrong is
+    /// not told, so names cannot be guessed.
+    pub wrong_sign_in: &'static str,
+    pub wrong_current_password: &'static str,
+    pub password_too_short: &'static str,
+    pub password_too_long: &'static str,
+    pub name_taken: &'static str,
+    pub signup_closed: &'static str,
+    pub invite_unknown: &'static str,
+    pub invite_used_up: &'static str,
+    pub invite_expired: &'static str,
+    /// A form sent from a page of another site.
+    pub foreign_origin: &'static str,
+    /// Sign-in attempts past the limit: the seconds to wait.
+    pub too_many_attempts: fn(u64) -> String,
+    /// An invite pinned to another name.
+    pub invite_for: fn(&str) -> String,
 }
 
-/// The tab's title while `from`'s call rings.
-pub fn ring_title(from: &str) -> String {
-    format!("📞 {from} is calling")
+/// The words of the page being rendered (on the server) or shown (in the browser).
+pub fn words() -> &'static Words {
+    lang::current().words()
 }
 
-/// Why an accepted call with `peer` ended before it connected: `relayed` when this page
-/// had a TURN relay to try.
-pub fn no_connection(peer: &str, relayed: bool) -> String {
-    if relayed {
-        format!(
-            "The call with {peer} could not connect, not even through the TURN relay: \
-             check that the relay is reachable (Test the relay)."
-        )
-    } else {
-        format!(
-            "The call with {peer} could not connect: your networks block a direct \
-             connection. A TURN relay (see the README) would carry it."
-        )
-    }
-}
-
-pub fn ringing_out(to: &str) -> String {
-    format!("Calling {to}…")
-}
-
-pub fn ringing_in(from: &str) -> String {
-    format!("{from} is calling you.")
-}
-
-pub fn in_call(with: &str) -> String {
-    format!("In a call with {with}.")
-}
-
-pub fn connecting_to(with: &str) -> String {
-    format!("Connecting to {with}…")
-}
-
-/// What ended a ring or call with `peer`, in plain words for the person who sees it.
-pub fn ended(reason: Reason, peer: &str) -> String {
-    match reason {
-        Reason::Declined => format!("{peer} declined the call."),
-        Reason::Busy => format!("{peer} is busy in another call."),
-        Reason::Offline => format!("{peer} is not online."),
-        Reason::Cancelled => format!("{peer} cancelled the call."),
-        Reason::Timeout => format!("No answer from {peer}."),
-        Reason::HungUp => format!("{peer} hung up."),
-        Reason::Gone => format!("{peer} left: their page closed or lost its connection."),
-        Reason::NoMedia => format!("{peer} has no camera or microphone available."),
-        Reason::NoConnection => no_connection(peer, false),
-        Reason::AnsweredElsewhere => {
-            format!("The call from {peer} was answered on another device.")
-        }
-        Reason::Other => format!("The call with {peer} ended."),
-    }
-}
-
-/// What the callee sees when their own ring ended for `reason`.
-pub fn missed(reason: Reason, caller: &str) -> String {
-    match reason {
-        Reason::Timeout => format!("Missed call from {caller}."),
-        // The ring reached several of the callee's devices and one of them declined.
-        Reason::Declined => format!("The call from {caller} was declined on another device."),
-        _ => ended(reason, caller),
-    }
-}
-
-pub fn you_hung_up() -> String {
-    "Call ended.".to_owned()
-}
-
-pub fn you_cancelled(to: &str) -> String {
-    format!("You cancelled the call to {to}.")
-}
-
-pub fn you_declined(from: &str) -> String {
-    format!("You declined the call from {from}.")
-}
-
-pub fn glare(caller: &str) -> String {
-    format!("{caller} is calling you at the same moment: answer their call.")
-}
-
-pub fn bad_name(reason: &str) -> String {
-    format!("Invalid name: {reason}.")
-}
-
-// --- the home page's LAN address --------------------------------------------------------
-
-pub const ON_A_PHONE: &str = "On a phone";
-pub const LAN_QR_ALT: &str = "QR code of the address to open on a phone";
-pub const FINGERPRINT: &str = "Certificate SHA-256:";
-pub const NO_QR: &str = "Could not make the QR code of this server's address.";
-
-pub const NO_LAN_LINK: &str = "Could not get this server's address.";
-
-/// What a phone needs to know about the address shown: whether it can reach it, and
-/// whether its browser will open the camera there.
-pub fn lan_hint(on_lan: bool, secure: bool) -> &'static str {
-    match (on_lan, secure) {
-        (true, true) => {
-            "Scan it with a phone on the same network. Its browser warns once about the \
-             certificate: check that the fingerprint matches the one below, then go on."
-        }
-        (true, false) => {
-            "Phones open their camera only on HTTPS pages: start duet with tls = true \
-             (or --tls) to call one."
-        }
-        (false, _) => {
-            "Only this machine can open this address. For a phone, listen on the LAN with \
-             HTTPS: site_addr = \"0.0.0.0:3000\" and tls = true in Leptos.toml."
-        }
-    }
-}
-
-// --- chat and presence ---------------------------------------------------------------
-
-pub const ONLINE: &str = "Online";
-pub const FILTER: &str = "Filter names";
-pub const NOBODY_ONLINE: &str = "Nobody else is online.";
-pub const CHATS: &str = "Conversations";
-pub const GROUPS: &str = "Groups";
-pub const GROUP_NAME: &str = "New group name";
-pub const GROUP_MEMBERS: &str = "Members: names, comma separated";
-pub const CREATE_GROUP: &str = "Create group";
-pub const ADD_MEMBERS: &str = "Add people: names, comma separated";
-pub const ADD: &str = "Add";
-pub const MESSAGE: &str = "Message";
-pub const WRITE: &str = "Write a message";
-pub const SEND: &str = "Send";
-pub const MESSAGES: &str = "Messages";
-pub const UNREAD: &str = "unread";
-pub const PICK_CONVERSATION: &str = "Pick someone in the lists, or type a name and press Message.";
-pub const IN_A_CALL: &str = "in a call";
-pub const RECONNECTING: &str = "Reconnecting to the server…";
-pub const RECONNECTING_CALL: &str = "Connection lost, reconnecting… the call goes on meanwhile.";
-pub const RELAY_CHECK: &str = "Test the relay";
-pub const RELAY_RUNNING: &str = "Asking the TURN server for a relay…";
-pub const RELAY_NONE: &str = "No TURN server is configured, so calls cannot be relayed.";
-pub const CALL_LOST: &str = "The call ended while the connection was lost.";
-pub const SELF_MESSAGE: &str = "You cannot send messages to yourself.";
-pub const MESSAGE_TOO_BIG: &str =
-    "This message is too large to send. Shorten it, or send it in parts.";
-pub const UNSENT_TOO_LONG: &str =
-    "A message written earlier is too long for the server and was not sent.";
-
-/// Why a message of `chars` characters is not sent, and what to do.
-pub fn message_too_long(chars: usize, max: u64) -> String {
+/// `millis` (since 1970, UTC) as `yyyy-mm-dd hh:mm UTC`: the same on the server that renders
+/// the page and in the browser that hydrates it, wherever each is, and in every language.
+pub fn utc_time(millis: i64) -> String {
+    let minutes = millis.div_euclid(60_000);
+    let (days, minute_of_day) = (minutes.div_euclid(1440), minutes.rem_euclid(1440));
+    let (year, month, day) = civil_from_days(days);
     format!(
-        "This message has {chars} characters; at most {max} can be sent. \
-         Shorten it, or send it in parts."
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        minute_of_day / 60,
+        minute_of_day % 60
     )
 }
 
-/// The title of the open conversation.
-pub fn chat_with(name: &str) -> String {
-    format!("Chat with {name}")
+/// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`, <https://howardhinnant.github.io/date_algorithms.html>).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
-pub fn group_title(name: &str, members: usize) -> String {
-    format!("{name} · {members} members")
-}
+#[cfg(test)]
+mod tests {
+    use super::{Lang, utc_time};
+    use crate::protocol::{NameError, Reason};
 
-/// The line a ring that did not become a call leaves in the conversation, as `me` reads it.
-pub fn missed_call_line(reason: Option<Reason>, caller: &str, me: &str) -> String {
-    let why = match reason {
-        Some(Reason::Declined) => " (declined)",
-        Some(Reason::Busy) => " (busy)",
-        Some(Reason::Offline) => " (offline)",
-        Some(Reason::Cancelled) => " (cancelled)",
-        Some(Reason::Timeout) => " (no answer)",
-        Some(Reason::NoMedia) => " (no camera or microphone)",
-        Some(Reason::NoConnection) => {
-            return if caller == me {
-                "You called; the call could not connect (no network path).".to_owned()
-            } else {
-                format!("Call from {caller} could not connect (no network path).")
-            };
-        }
-        _ => "",
-    };
-    if caller == me {
-        format!("You called, not answered{why}.")
-    } else {
-        format!("Missed call from {caller}{why}.")
+    #[test]
+    fn times_read_in_utc() {
+        assert_eq!(utc_time(0), "1970-01-01 00:00 UTC");
+        // 2024-02-29 23:59:59 UTC, a leap day.
+        assert_eq!(utc_time(1_709_251_199_000), "2024-02-29 23:59 UTC");
+        assert_eq!(utc_time(1_709_251_200_000), "2024-03-01 00:00 UTC");
+        assert_eq!(utc_time(-60_000), "1969-12-31 23:59 UTC");
     }
-}
 
-pub fn relay_ok(address: &str) -> String {
-    format!("The relay works: this browser got a relay address, {address}.")
-}
+    /// The compiler sees that every table has every field; this sees that none is empty.
+    #[test]
+    fn every_string_is_written_in_every_language() {
+        for lang in Lang::ALL {
+            let table = format!("{:?}", lang.words());
+            assert!(!table.contains(": \"\""), "{lang:?} has an empty string");
+        }
+    }
 
-pub fn relay_failed(error: Option<&str>) -> String {
-    match error {
-        Some(error) => format!("The relay does not work from this browser: {error}."),
-        None => "The relay does not work from this browser: no relay address came.".to_owned(),
+    /// Every string with something to fill in says it, in every language.
+    #[test]
+    fn functions_fill_in_their_arguments() {
+        let reasons = [
+            Reason::Declined,
+            Reason::Busy,
+            Reason::Offline,
+            Reason::Cancelled,
+            Reason::Timeout,
+            Reason::HungUp,
+            Reason::Gone,
+            Reason::NoMedia,
+            Reason::NoConnection,
+            Reason::AnsweredElsewhere,
+            Reason::Other,
+        ];
+        for lang in Lang::ALL {
+            let t = lang.words();
+            let one: [fn(&str) -> String; 17] = [
+                t.opening_camera,
+                t.ring_title,
+                t.ringing_out,
+                t.ringing_in,
+                t.in_call,
+                t.connecting_to,
+                t.you_cancelled,
+                t.you_declined,
+                t.glare,
+                t.chat_with,
+                t.relay_ok,
+                t.signed_in_as,
+                t.gate,
+                t.gate_other,
+                t.declined_elsewhere,
+                t.invited_as,
+                t.invite_for,
+            ];
+            for fill in one {
+                assert!(fill("ximena").contains("ximena"), "{lang:?}");
+            }
+            for reason in reasons {
+                assert!((t.ended)(reason, "ximena").contains("ximena"), "{lang:?}");
+                assert!((t.missed)(reason, "ximena").contains("ximena"), "{lang:?}");
+                assert!(
+                    (t.missed_call_line)(Some(reason), "ximena", "yan").contains("ximena"),
+                    "{lang:?}"
+                );
+                assert!(!(t.missed_call_line)(Some(reason), "yan", "yan").is_empty());
+            }
+            assert!((t.no_connection)("ximena", true).contains("ximena"));
+            assert!((t.no_connection)("ximena", false).contains("ximena"));
+            assert!((t.group_title)("g", 3).contains('3'));
+            assert!((t.message_too_long)(501, 500).contains("501"));
+            assert!((t.too_many_attempts)(42).contains("42"));
+            assert!((t.revoke_label)("Firefox", true).contains("Firefox"));
+            assert!((t.relay_failed)(Some("boom")).contains("boom"));
+            assert!(!(t.relay_failed)(None).is_empty());
+            for (lan, secure) in [(true, true), (true, false), (false, false)] {
+                assert!(!(t.lan_hint)(lan, secure).is_empty());
+            }
+            assert!((t.bad_name)(&NameError::BadChar('!')).contains('!'));
+        }
+    }
+
+    #[test]
+    fn chinese_reads_as_chinese() {
+        let zh = Lang::ZhCn.words();
+        assert_eq!(zh.hang_up, "挂断");
+        assert_eq!(zh.accept, "接听");
+        assert_eq!(zh.decline, "拒绝");
+        assert_eq!(
+            (zh.missed)(Reason::Timeout, "alice"),
+            "来自 alice 的未接来电。"
+        );
+        assert_eq!((zh.ended)(Reason::Offline, "bob"), "bob 不在线。");
+        // Full-width punctuation: no ASCII sentence marks next to Chinese.
+        for lang_text in [zh.ready, zh.camera_blocked, zh.sign_up_hint, zh.name_in_use] {
+            for ascii in [',', ':', ';', '(', ')', '?', '!'] {
+                assert!(!lang_text.contains(ascii), "{lang_text}");
+            }
+        }
+        let en = Lang::En.words();
+        assert_eq!(en.hang_up, "Hang up");
+        assert_eq!((en.ended)(Reason::Offline, "bob"), "bob is not online.");
     }
 }

@@ -1,7 +1,7 @@
 //! What the server accepts from a page's chat, as its welcome said, so a message it would
 //! refuse is refused here before it is sent, with the text still in the compose box.
 
-use crate::text;
+use crate::text::words;
 
 /// The server's chat limits; `None` where the server did not say (an older server).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -19,11 +19,11 @@ impl ChatLimits {
         if let Some(max) = self.max_chars {
             let chars = text.chars().count();
             if chars as u64 > max {
-                return Some(text::message_too_long(chars, max));
+                return Some((words().message_too_long)(chars, max));
             }
         }
         match self.max_frame_bytes {
-            Some(max) if frame_bytes as u64 > max => Some(text::MESSAGE_TOO_BIG.to_owned()),
+            Some(max) if frame_bytes as u64 > max => Some(words().message_too_big.to_owned()),
             _ => None,
         }
     }
@@ -55,7 +55,7 @@ mod tests {
     fn a_frame_over_the_server_limit_is_refused() {
         assert_eq!(
             LIMITS.refusal("hi", 101).as_deref(),
-            Some(text::MESSAGE_TOO_BIG)
+            Some(words().message_too_big)
         );
     }
 

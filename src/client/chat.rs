@@ -24,7 +24,7 @@ use crate::protocol::{
     ChatMessage, Conversation, ConversationSummary, Delivery, ErrorCode, GroupName, Message,
     Presence, PresenceEntry, Route, UserName,
 };
-use crate::text;
+use crate::text::words;
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -119,7 +119,7 @@ impl Chat {
             for id in &refused {
                 self.refuse(id);
             }
-            self.view.error.set(text::UNSENT_TOO_LONG.into());
+            self.view.error.set(words().unsent_too_long.into());
         }
         out.send(&Message::Sync {
             route: Route::default(),
@@ -156,7 +156,7 @@ impl Chat {
             .map(|draft| draft.id.clone());
         if let Some(id) = largest {
             self.refuse(&id);
-            self.view.error.set(text::MESSAGE_TOO_BIG.into());
+            self.view.error.set(words().message_too_big.into());
         }
     }
 
@@ -187,9 +187,9 @@ impl Chat {
         match action {
             ChatAction::Open(conversation) => self.open(conversation, out),
             ChatAction::OpenNamed(typed) => match UserName::parse(typed.trim()) {
-                Ok(name) if name == self.me => self.view.error.set(text::SELF_MESSAGE.into()),
+                Ok(name) if name == self.me => self.view.error.set(words().self_message.into()),
                 Ok(name) => self.open(Conversation::User(name), out),
-                Err(why) => self.view.error.set(text::bad_name(&why.to_string())),
+                Err(why) => self.view.error.set((words().bad_name)(&why)),
             },
             ChatAction::Send(text) => self.send(text, out),
             ChatAction::Older => {
@@ -455,7 +455,7 @@ impl Chat {
             return;
         };
         let Some(out) = out else {
-            return self.view.error.set(text::RECONNECTING.into());
+            return self.view.error.set(words().reconnecting.into());
         };
         self.view.error.set(String::new());
         self.creating = Some(group.clone());
@@ -474,7 +474,7 @@ impl Chat {
             return;
         };
         let Some(out) = out else {
-            return self.view.error.set(text::RECONNECTING.into());
+            return self.view.error.set(words().reconnecting.into());
         };
         self.view.error.set(String::new());
         out.send(&Message::GroupAdd {
@@ -493,7 +493,7 @@ impl Chat {
                 Ok(name) if name != self.me => names.push(name),
                 Ok(_) => {}
                 Err(why) => {
-                    self.view.error.set(text::bad_name(&why.to_string()));
+                    self.view.error.set((words().bad_name)(&why));
                     return None;
                 }
             }

@@ -4,7 +4,7 @@
 
 use super::peer::configuration;
 use crate::protocol::{IcePolicy, IceServer};
-use crate::text;
+use crate::text::words;
 use futures::channel::mpsc::unbounded;
 use futures::{FutureExt, StreamExt, select};
 use wasm_bindgen::JsCast;
@@ -33,7 +33,7 @@ pub async fn check(ice_servers: Vec<IceServer>) -> Result<String, String> {
         })
         .collect();
     if turn.is_empty() {
-        return Err(text::RELAY_NONE.into());
+        return Err(words().relay_none.into());
     }
     let pc = RtcPeerConnection::new_with_configuration(&configuration(&turn, IcePolicy::Relay))
         .map_err(|e| format!("RTCPeerConnection: {e:?}"))?;
@@ -102,7 +102,7 @@ async fn gather(
         select! {
             got = rx.next() => match got {
                 Some(Gathered::Candidate(line)) if line.contains(" typ relay") => {
-                    return Ok(text::relay_ok(&relay_address(&line)));
+                    return Ok((words().relay_ok)(&relay_address(&line)));
                 }
                 Some(Gathered::Candidate(_)) => {}
                 Some(Gathered::Error(why)) => last_error = Some(why),
@@ -111,7 +111,7 @@ async fn gather(
             () = timeout => break,
         }
     }
-    Err(text::relay_failed(last_error.as_deref()))
+    Err((words().relay_failed)(last_error.as_deref()))
 }
 
 /// `candidate:… 1 udp 123 ADDR PORT typ relay …` → `ADDR:PORT`.

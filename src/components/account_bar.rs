@@ -3,7 +3,7 @@
 
 use crate::account::paths;
 use crate::protocol::UserName;
-use crate::text::account as text;
+use crate::text::words;
 use leptos::prelude::*;
 
 #[component]
@@ -15,10 +15,10 @@ pub fn AccountBar(
         .ok()
         .map(|user| crate::pages::page_path(&user));
     view! {
-        <nav class="account-bar" aria-label=text::ACCOUNT>
-            <span class="who">{text::signed_in_as(&name)}</span>
-            {page.map(|href| view! { <a id="myPage" href=href>{text::MY_PAGE}</a> })}
-            <a id="accountLink" href=paths::ACCOUNT>{text::ACCOUNT}</a>
+        <nav class="account-bar" aria-label={words().account}>
+            <span class="who">{(words().signed_in_as)(&name)}</span>
+            {page.map(|href| view! { <a id="myPage" href=href>{words().my_page}</a> })}
+            <a id="accountLink" href=paths::ACCOUNT>{words().account}</a>
             <SignOutButton />
         </nav>
     }
@@ -31,7 +31,7 @@ pub fn SignOutButton() -> impl IntoView {
     view! {
         <form class="inline" method="post" action=paths::SIGN_OUT>
             <button id="signout" type="submit">
-                {text::SIGN_OUT}
+                {words().sign_out}
             </button>
         </form>
     }

@@ -3,7 +3,7 @@
 
 use super::{Holds, TextField};
 use crate::phone::{Action, Phase, PhoneView};
-use crate::text;
+use crate::text::words;
 use leptos::html::Button;
 use leptos::prelude::*;
 
@@ -78,29 +78,29 @@ pub fn CallControls(
         move || !matches!(view.phase.get(), Phase::OpeningCamera | Phase::RingingOut);
     view! {
         <form class="dial" on:submit=call hidden=not_in(Phase::Idle)>
-            <TextField id="toUser" label=text::TO_USER value=to_user holds=Holds::Names />
-            <button id="call" type="submit" class="go" node_ref=call_button>{text::CALL}</button>
+            <TextField id="toUser" label={words().to_user} value=to_user holds=Holds::Names />
+            <button id="call" type="submit" class="go" node_ref=call_button>{words().call}</button>
             <button id="openChat" type="button" on:click=move |_| open_chat.run(to_user.get_untracked())>
-                {text::MESSAGE}
+                {words().message}
             </button>
         </form>
         <div class="ring" hidden=not_in(Phase::RingingIn)>
             <button id="accept" type="button" class="go" node_ref=accept on:click=move |_| act.run(Action::Accept)>
-                {text::ACCEPT}
+                {words().accept}
             </button>
             <button id="decline" type="button" class="stop" on:click=move |_| act.run(Action::Decline)>
-                {text::DECLINE}
+                {words().decline}
             </button>
         </div>
         <button id="cancel" type="button" class="stop" node_ref=cancel hidden=not_cancellable on:click=move |_| act.run(Action::Cancel)>
-            {text::CANCEL}
+            {words().cancel}
         </button>
         <button id="hangup" type="button" class="stop" node_ref=hang_up hidden=not_in(Phase::InCall) on:click=move |_| act.run(Action::HangUp)>
-            {text::HANG_UP}
+            {words().hang_up}
         </button>
         <p class="relay">
             <button id="relayTest" type="button" on:click=move |_| act.run(Action::CheckRelay)>
-                {text::RELAY_CHECK}
+                {words().relay_check}
             </button>
             <span id="relayResult" role="status" data-result=move || view.relay.get().as_str()>
                 {move || view.relay.get().message()}

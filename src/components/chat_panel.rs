@@ -6,7 +6,7 @@
 use super::{Holds, TextField};
 use crate::chat_view::{ChatAction, ChatView, Line, conversation_key};
 use crate::protocol::{ChatKind, Conversation};
-use crate::text;
+use crate::text::words;
 use leptos::html::Ol;
 use leptos::prelude::*;
 
@@ -43,7 +43,7 @@ pub fn ChatPanel(chat: ChatView, act: Callback<ChatAction>, me: String) -> impl 
     };
     let title = move || match chat.open.get() {
         None => String::new(),
-        Some(Conversation::User(name)) => text::chat_with(name.as_str()),
+        Some(Conversation::User(name)) => (words().chat_with)(name.as_str()),
         Some(Conversation::Group(group)) => {
             let members = chat.threads.with(|threads| {
                 threads
@@ -51,7 +51,7 @@ pub fn ChatPanel(chat: ChatView, act: Callback<ChatAction>, me: String) -> impl 
                     .find(|t| t.conversation == Conversation::Group(group.clone()))
                     .map_or(0, |t| t.members.len())
             });
-            text::group_title(group.as_str(), members)
+            (words().group_title)(group.as_str(), members)
         }
     };
     // After the lines change (effects run once the list shows them), put the reader where
@@ -93,13 +93,13 @@ pub fn ChatPanel(chat: ChatView, act: Callback<ChatAction>, me: String) -> impl 
         >
             <h2 id="chatTitle">{title}</h2>
             <form class="add-members" on:submit=add hidden=not_group>
-                <TextField id="groupAddName" label=text::ADD_MEMBERS value=newcomers holds=Holds::Names />
-                <button id="groupAdd" type="submit">{text::ADD}</button>
+                <TextField id="groupAddName" label={words().add_members} value=newcomers holds=Holds::Names />
+                <button id="groupAdd" type="submit">{words().add}</button>
             </form>
-            <p class="hint" hidden=move || chat.open.with(Option::is_some)>{text::PICK_CONVERSATION}</p>
+            <p class="hint" hidden=move || chat.open.with(Option::is_some)>{words().pick_conversation}</p>
             // A live region of its own around the list: `role="log"` on the list itself
             // would hide that its items are list items.
-            <div class="log" role="log" aria-live="polite" aria-label=text::MESSAGES>
+            <div class="log" role="log" aria-live="polite" aria-label={words().messages}>
                 <ol id="messages" node_ref=list on:scroll=on_scroll>
                     <For each=move || chat.lines.get() key=Line::render_key let(line)>
                         <ChatLine line me=me.clone() />
@@ -108,18 +108,18 @@ pub fn ChatPanel(chat: ChatView, act: Callback<ChatAction>, me: String) -> impl 
             </div>
             <p id="chatError" role="alert">{move || chat.error.get()}</p>
             <form class="compose" on:submit=send hidden=move || chat.open.with(Option::is_none)>
-                <label for="chatInput" class="visually-hidden">{text::WRITE}</label>
+                <label for="chatInput" class="visually-hidden">{words().write}</label>
                 <textarea
                     id="chatInput"
                     rows="2"
-                    placeholder=text::WRITE
+                    placeholder={words().write}
                     autocomplete="off"
                     autocapitalize="sentences"
                     enterkeyhint="send"
                     bind:value=draft
                     on:keydown=on_key
                 ></textarea>
-                <button id="chatSend" type="submit" class="go">{text::SEND}</button>
+                <button id="chatSend" type="submit" class="go">{words().send}</button>
             </form>
         </section>
     }
@@ -140,7 +140,7 @@ fn ChatLine(line: Line, me: String) -> impl IntoView {
         _ => "text",
     };
     let body = match line.kind {
-        ChatKind::MissedCall => text::missed_call_line(line.reason, &line.from, &me),
+        ChatKind::MissedCall => (words().missed_call_line)(line.reason, &line.from, &me),
         _ => line.text.clone(),
     };
     let mine = line.from == me;

@@ -5,7 +5,7 @@
 use super::{Holds, TextField};
 use crate::chat_view::{ChatAction, ChatView};
 use crate::protocol::{Conversation, Presence, UserName};
-use crate::text;
+use crate::text::words;
 use leptos::prelude::*;
 
 #[component]
@@ -68,8 +68,8 @@ pub fn People(
     };
     view! {
         <aside class="people">
-            <h2>{text::ONLINE}</h2>
-            <TextField id="onlineFilter" label=text::FILTER value=filter holds=Holds::Search />
+            <h2>{words().online}</h2>
+            <TextField id="onlineFilter" label={words().filter} value=filter holds=Holds::Search />
             <ul id="online" class="list">
                 <For each=shown key=|(name, _)| name.clone() let((name, _))>
                     {
@@ -86,7 +86,7 @@ pub fn People(
                                 })
                             })
                         };
-                        let state_word = move || if in_call.get() { text::IN_A_CALL } else { "" };
+                        let state_word = move || if in_call.get() { words().in_a_call } else { "" };
                         let data_state = move || if in_call.get() { "in_call" } else { "available" };
                         let who = name.clone();
                         view! {
@@ -104,9 +104,9 @@ pub fn People(
                     }
                 </For>
             </ul>
-            <p class="hint" hidden=move || chat.online.with(|o| !o.is_empty())>{text::NOBODY_ONLINE}</p>
+            <p class="hint" hidden=move || chat.online.with(|o| !o.is_empty())>{words().nobody_online}</p>
 
-            <h2>{text::CHATS}</h2>
+            <h2>{words().chats}</h2>
             <ul id="chats" class="list">
                 <For each=chats key=|name| name.clone() let(name)>
                     {
@@ -129,7 +129,7 @@ pub fn People(
                 </For>
             </ul>
 
-            <h2>{text::GROUPS}</h2>
+            <h2>{words().groups}</h2>
             <ul id="groups" class="list">
                 <For each=groups key=|group| group.clone() let(group)>
                     {
@@ -152,9 +152,9 @@ pub fn People(
                 </For>
             </ul>
             <form class="new-group" on:submit=create>
-                <TextField id="groupName" label=text::GROUP_NAME value=group_name holds=Holds::Prose />
-                <TextField id="groupMembers" label=text::GROUP_MEMBERS value=group_members holds=Holds::Names />
-                <button id="groupCreate" type="submit">{text::CREATE_GROUP}</button>
+                <TextField id="groupName" label={words().group_name} value=group_name holds=Holds::Prose />
+                <TextField id="groupMembers" label={words().group_members} value=group_members holds=Holds::Names />
+                <button id="groupCreate" type="submit">{words().create_group}</button>
             </form>
         </aside>
     }
@@ -166,7 +166,7 @@ fn Badge(count: Signal<u32>) -> impl IntoView {
     view! {
         <span class="badge" hidden=move || count.get() == 0>
             {move || count.get()}
-            <span class="visually-hidden">" " {text::UNREAD}</span>
+            <span class="visually-hidden">" " {words().unread}</span>
         </span>
     }
 }

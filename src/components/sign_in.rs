@@ -4,7 +4,7 @@
 //! `#signinSubmit`, `#signinError`.
 
 use crate::account::paths;
-use crate::text::account as text;
+use crate::text::words;
 use leptos::prelude::*;
 
 #[component]
@@ -29,8 +29,8 @@ pub fn SignInForm(
     let focus_password = focus && !focus_name;
     view! {
         <form class="account-form" method="post" action=paths::SIGN_IN aria-labelledby="signinTitle">
-            <h2 id="signinTitle">{text::SIGN_IN}</h2>
-            <label for="signinName">{text::NAME}</label>
+            <h2 id="signinTitle">{words().sign_in}</h2>
+            <label for="signinName">{words().name}</label>
             <input
                 id="signinName"
                 name="name"
@@ -43,7 +43,7 @@ pub fn SignInForm(
                 value=name
                 autofocus=focus_name
             />
-            <label for="signinPassword">{text::PASSWORD}</label>
+            <label for="signinPassword">{words().password}</label>
             <input
                 id="signinPassword"
                 name="password"
@@ -56,11 +56,11 @@ pub fn SignInForm(
             />
             <label class="check">
                 <input id="signinKeep" name="keep" type="checkbox" checked />
-                {text::KEEP}
+                {words().keep}
             </label>
             {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
             <button id="signinSubmit" type="submit" class="go">
-                {text::SIGN_IN}
+                {words().sign_in}
             </button>
             // Only a refusal is an alert (the server renders it with the page, which a screen
             // reader then reads first); the empty line is just a place for it.

@@ -3,7 +3,7 @@
 //! `#signupPassword`, `#signupKeep`, `#signupSubmit`, `#signupError`.
 
 use crate::account::paths;
-use crate::text::{self, account as words};
+use crate::text::words;
 use leptos::prelude::*;
 
 #[component]
@@ -39,8 +39,8 @@ pub fn SignUpForm(
     };
     view! {
         <form class="account-form" method="post" action=paths::SIGN_UP aria-labelledby="signupTitle">
-            <h2 id="signupTitle">{words::SIGN_UP}</h2>
-            <label for="signupName">{words::NAME}</label>
+            <h2 id="signupTitle">{words().sign_up}</h2>
+            <label for="signupName">{words().name}</label>
             <input
                 id="signupName"
                 name="name"
@@ -56,8 +56,8 @@ pub fn SignUpForm(
                 aria-invalid=(failed && !pinned).then_some("true")
                 aria-describedby=describe_name
             />
-            <small id="signupNameRule">{text::NAME_RULE}</small>
-            <label for="signupPassword">{words::PASSWORD}</label>
+            <small id="signupNameRule">{words().name_rule}</small>
+            <label for="signupPassword">{words().password}</label>
             <input
                 id="signupPassword"
                 name="password"
@@ -68,14 +68,14 @@ pub fn SignUpForm(
                 autofocus=focus_password
                 aria-describedby=describe_password
             />
-            <small id="signupPasswordRule">{words::NEW_PASSWORD_RULE}</small>
+            <small id="signupPasswordRule">{words().new_password_rule}</small>
             <label class="check">
                 <input id="signupKeep" name="keep" type="checkbox" checked />
-                {words::KEEP}
+                {words().keep}
             </label>
             {invite.map(|token| view! { <input type="hidden" name="invite" value=token /> })}
             <button id="signupSubmit" type="submit" class="go">
-                {words::SIGN_UP}
+                {words().sign_up}
             </button>
             // Only a refusal is an alert (the server renders it with the page, which a screen
             // reader then reads first); the empty line is just a place for it.

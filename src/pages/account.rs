@@ -7,7 +7,7 @@
 
 use crate::account::{AccountView, Form, SessionView, paths};
 use crate::components::{AccountBar, SignInForm};
-use crate::text::{self, account as words};
+use crate::text::{self, words};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,7 +15,7 @@ use leptos_meta::Title;
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let visit = super::visit();
-    let page_title = format!("{} · {}", words::ACCOUNT_TITLE, text::APP_NAME);
+    let page_title = format!("{} · {}", words().account_title, text::APP_NAME);
     // The server sends a browser that is not signed in to the home page's sign-in; were it
     // to render this page for one, the page signs in right here.
     let body = match (visit.signed_in.clone(), visit.account.clone()) {
@@ -26,13 +26,13 @@ pub fn AccountPage() -> impl IntoView {
                 .map(|o| o.error);
             Either::Left(view! {
                 <AccountBar name />
-                <h1>{words::ACCOUNT_TITLE}</h1>
+                <h1>{words().account_title}</h1>
                 <Account account password_error />
             })
         }
         _ => Either::Right(view! {
-            <h1>{words::ACCOUNT_TITLE}</h1>
-            <p class="hint">{words::NOT_SIGNED_IN}</p>
+            <h1>{words().account_title}</h1>
+            <p class="hint">{words().not_signed_in}</p>
             <SignInForm next=Some(paths::ACCOUNT.to_owned()) focus=true />
         }),
     };
@@ -46,12 +46,12 @@ pub fn AccountPage() -> impl IntoView {
 fn Account(account: AccountView, password_error: Option<String>) -> impl IntoView {
     let admin = account
         .admin
-        .then(|| view! { <p class="hint">{words::ADMIN}</p> });
+        .then(|| view! { <p class="hint">{words().admin}</p> });
     view! {
         {admin}
         <section aria-labelledby="sessionsTitle">
-            <h2 id="sessionsTitle">{words::SESSIONS}</h2>
-            <p class="hint">{words::SESSIONS_HINT}</p>
+            <h2 id="sessionsTitle">{words().sessions}</h2>
+            <p class="hint">{words().sessions_hint}</p>
             <ul id="sessions" class="sessions">
                 {account
                     .sessions
@@ -75,23 +75,23 @@ fn Session(session: SessionView) -> impl IntoView {
         last_seen,
         current,
     } = session;
-    let label = words::revoke_label(&device, current);
+    let label = (words().revoke_label)(&device, current);
     let field = id.clone();
-    let this = current.then(|| view! { <strong class="this">{words::THIS_BROWSER}</strong> });
+    let this = current.then(|| view! { <strong class="this">{words().this_browser}</strong> });
     view! {
         <li data-session=id data-current=current.then_some("true")>
             <div class="what">
                 <span class="device">{device}</span>
                 {this}
                 <small>
-                    {words::SIGNED_IN_AT} " " <time>{words::utc_time(created)}</time> ", "
-                    {words::LAST_SEEN} " " <time>{words::utc_time(last_seen)}</time>
+                    {words().signed_in_at} " " <time>{text::utc_time(created)}</time> ", "
+                    {words().last_seen} " " <time>{text::utc_time(last_seen)}</time>
                 </small>
             </div>
             <form method="post" action=paths::REVOKE>
                 <input type="hidden" name="session" value=field />
                 <button class="revoke" type="submit" aria-label=label>
-                    {words::REVOKE}
+                    {words().revoke}
                 </button>
             </form>
         </li>
@@ -108,16 +108,16 @@ fn PasswordForm(changed: bool, error: Option<String>) -> impl IntoView {
     };
     view! {
         <form class="account-form" method="post" action=paths::PASSWORD aria-labelledby="passwordTitle">
-            <h2 id="passwordTitle">{words::CHANGE_PASSWORD}</h2>
+            <h2 id="passwordTitle">{words().change_password}</h2>
             {changed
                 .then(|| {
                     view! {
                         <p id="passwordChanged" class="done" role="status">
-                            {words::PASSWORD_CHANGED}
+                            {words().password_changed}
                         </p>
                     }
                 })}
-            <label for="currentPassword">{words::CURRENT_PASSWORD}</label>
+            <label for="currentPassword">{words().current_password}</label>
             <input
                 id="currentPassword"
                 name="current"
@@ -128,7 +128,7 @@ fn PasswordForm(changed: bool, error: Option<String>) -> impl IntoView {
                 aria-invalid=failed.then_some("true")
                 aria-describedby=failed.then_some("passwordError")
             />
-            <label for="newPassword">{words::NEW_PASSWORD}</label>
+            <label for="newPassword">{words().new_password}</label>
             <input
                 id="newPassword"
                 name="new"
@@ -139,10 +139,10 @@ fn PasswordForm(changed: bool, error: Option<String>) -> impl IntoView {
                 aria-describedby=describe_new
             />
             <small id="newPasswordRule">
-                {words::NEW_PASSWORD_RULE} " " {words::CHANGE_PASSWORD_HINT}
+                {words().new_password_rule} " " {words().change_password_hint}
             </small>
             <button id="changePassword" type="submit">
-                {words::CHANGE_PASSWORD}
+                {words().change_password}
             </button>
             // Only a refusal is an alert (the server renders it with the page, which a screen
             // reader then reads first); the empty line is just a place for it.
@@ -159,10 +159,10 @@ fn Invite(url: Option<String>) -> impl IntoView {
     let made = url.map(|url| view! { <InviteLink url /> });
     view! {
         <form class="account-form" method="post" action=paths::INVITE aria-labelledby="inviteTitle">
-            <h2 id="inviteTitle">{words::INVITE_TITLE}</h2>
-            <p class="hint">{words::INVITE_HINT}</p>
+            <h2 id="inviteTitle">{words().invite_title}</h2>
+            <p class="hint">{words().invite_hint}</p>
             <button id="invite" type="submit">
-                {words::INVITE}
+                {words().invite}
             </button>
         </form>
         {made}
@@ -178,15 +178,15 @@ fn InviteLink(url: String) -> impl IntoView {
         "var s=document.getElementById('copyStatus');\
          navigator.clipboard.writeText(document.getElementById('inviteUrl').textContent)\
          .then(function(){{s.textContent={ok:?}}},function(){{s.textContent={failed:?}}})",
-        ok = words::COPIED,
-        failed = words::COPY_FAILED,
+        ok = words().copied,
+        failed = words().copy_failed,
     );
     view! {
         <div class="invite-link" role="group" aria-labelledby="inviteMade">
-            <p id="inviteMade">{words::INVITE_MADE}</p>
+            <p id="inviteMade">{words().invite_made}</p>
             <code id="inviteUrl">{url.clone()}</code>
             <button id="copyInvite" type="button" onclick=copy>
-                {words::COPY}
+                {words().copy}
             </button>
             <p id="copyStatus" class="hint" role="status"></p>
         </div>

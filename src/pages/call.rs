@@ -5,7 +5,7 @@ use crate::chat_view::{ChatAction, ChatView};
 use crate::components::{CallControls, ChatPanel, People, SignOutButton, StatusLine, VideoTile};
 use crate::phone::{Action, Phase, PhoneView};
 use crate::protocol::UserName;
-use crate::text::{self, account as words};
+use crate::text::{self, words};
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -42,9 +42,7 @@ pub fn CallPage(segment: String) -> impl IntoView {
         }
         // The server answers a bad name with 400 and never renders this; were it to, the page
         // says why rather than panic.
-        Err(why) => {
-            EitherOf3::C(view! { <p class="notice">{text::bad_name(&why.to_string())}</p> })
-        }
+        Err(why) => EitherOf3::C(view! { <p class="notice">{(words().bad_name)(&why)}</p> }),
     }
 }
 
@@ -94,15 +92,15 @@ fn Phone(
     // While it rings, the tab says who calls, so a ring in a background tab is seen.
     let page_title = format!("{name} · {}", text::APP_NAME);
     let title = move || match (view.phase.get(), view.peer.get()) {
-        (Phase::RingingIn, Some(from)) => text::ring_title(&from),
+        (Phase::RingingIn, Some(from)) => (words().ring_title)(&from),
         _ => page_title.clone(),
     };
     let remote_label = move || view.peer.get().unwrap_or_default();
     let local_label = move || {
         if view.audio_only.get() {
-            text::YOU_AUDIO_ONLY.to_owned()
+            words().you_audio_only.to_owned()
         } else {
-            text::YOU.to_owned()
+            words().you.to_owned()
         }
     };
     view! {
@@ -114,9 +112,9 @@ fn Phone(
                 {signed_in
                     .then(|| {
                         view! {
-                            <nav class="account-links" aria-label=words::ACCOUNT>
+                            <nav class="account-links" aria-label={words().account}>
                                 <a id="accountLink" href=crate::account::paths::ACCOUNT>
-                                    {words::ACCOUNT}
+                                    {words().account}
                                 </a>
                                 <SignOutButton />
                             </nav>

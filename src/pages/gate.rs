@@ -6,7 +6,7 @@ use super::call::page_path;
 use crate::account::{Form, Visit};
 use crate::components::SignInForm;
 use crate::protocol::UserName;
-use crate::text::{self, account as words};
+use crate::text::{self, words};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -22,13 +22,13 @@ pub fn Gate(name: UserName, visit: Visit) -> impl IntoView {
         .unwrap_or_else(|| name.to_string());
     let next = visit.next.unwrap_or_else(|| page_path(&name));
     let why = if visit.open_names {
-        words::gate(name.as_str())
+        (words().gate)(name.as_str())
     } else {
-        words::GATE_CLOSED_NAMES.to_owned()
+        words().gate_closed_names.to_owned()
     };
     let other = visit
         .signed_in
-        .map(|other| view! { <p class="hint">{words::gate_other(&other)}</p> });
+        .map(|other| view! { <p class="hint">{(words().gate_other)(&other)}</p> });
     let page_title = format!("{name} · {}", text::APP_NAME);
     view! {
         <Title text=page_title />

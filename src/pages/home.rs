@@ -3,7 +3,7 @@
 
 use crate::account::{Form, FormOutcome, Signup, Visit};
 use crate::components::{AccountBar, SignInForm, SignUpForm};
-use crate::text::{self, account as words};
+use crate::text::{self, words};
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -38,7 +38,7 @@ pub fn HomePage() -> impl IntoView {
     view! {
         <section class="home">
             <h1>{text::APP_NAME}</h1>
-            <p class="tagline">{text::TAGLINE}</p>
+            <p class="tagline">{words().tagline}</p>
             {match visit.signed_in.clone() {
                 Some(name) => Either::Left(view! { <AccountBar name /> }),
                 None => Either::Right(view! { <SignInOrUp visit /> }),
@@ -50,7 +50,7 @@ pub fn HomePage() -> impl IntoView {
                     Either::Right(
                         view! {
                             <p class="error" role="alert">
-                                {text::NO_LAN_LINK}
+                                {words().no_lan_link}
                             </p>
                         },
                     )
@@ -74,10 +74,10 @@ fn SignInOrUp(visit: Visit) -> impl IntoView {
                 focus=signup.is_some()
                 error=signup.map(|o| o.error)
             />
-            <p class="hint">{words::SIGN_UP_HINT}</p>
+            <p class="hint">{words().sign_up_hint}</p>
         }),
-        Signup::Invite => EitherOf3::B(view! { <p class="hint">{words::SIGN_UP_BY_INVITE}</p> }),
-        Signup::Closed => EitherOf3::C(view! { <p class="hint">{words::SIGN_UP_CLOSED}</p> }),
+        Signup::Invite => EitherOf3::B(view! { <p class="hint">{words().sign_up_by_invite}</p> }),
+        Signup::Closed => EitherOf3::C(view! { <p class="hint">{words().sign_up_closed}</p> }),
     };
     view! {
         <div class="accounts">
@@ -107,10 +107,10 @@ fn OpenName(
     let failed = error.is_some();
     view! {
         <section class="open-name" aria-labelledby="openNameTitle">
-            <h2 id="openNameTitle">{words::OPEN_NAME}</h2>
+            <h2 id="openNameTitle">{words().open_name}</h2>
             // `data-ready`: there is no script to wait for; scripts and tests may type at once.
             <form method="get" action="/" data-ready="true">
-                <label for="name">{text::PICK_NAME}</label>
+                <label for="name">{words().pick_name}</label>
                 <input
                     id="name"
                     name="name"
@@ -124,13 +124,13 @@ fn OpenName(
                     aria-invalid=failed.then_some("true")
                     aria-describedby=failed.then_some("nameError")
                 />
-                <small>{text::NAME_RULE}</small>
-                <button type="submit">{text::OPEN}</button>
+                <small>{words().name_rule}</small>
+                <button type="submit">{words().open}</button>
                 <p id="nameError" class="error" role=failed.then_some("alert")>
                     {error}
                 </p>
             </form>
-            <p class="hint">{words::OPEN_NAME_HINT}</p>
+            <p class="hint">{words().open_name_hint}</p>
         </section>
     }
 }
@@ -138,11 +138,11 @@ fn OpenName(
 /// The LAN URL as a QR code and as text, with what a phone needs to know to use it.
 #[component]
 fn LanPanel(link: LanLink) -> impl IntoView {
-    let hint = text::lan_hint(link.on_lan, link.secure);
+    let hint = (words().lan_hint)(link.on_lan, link.secure);
     view! {
         <aside class="lan">
-            <h2>{text::ON_A_PHONE}</h2>
-            <img id="lanQr" src=LAN_QR_PATH alt=text::LAN_QR_ALT width="200" height="200" />
+            <h2>{words().on_a_phone}</h2>
+            <img id="lanQr" src=LAN_QR_PATH alt={words().lan_qr_alt} width="200" height="200" />
             <a id="lanUrl" href=link.url.clone()>
                 {link.url.clone()}
             </a>
@@ -152,7 +152,7 @@ fn LanPanel(link: LanLink) -> impl IntoView {
                 .map(|fingerprint| {
                     view! {
                         <p class="fingerprint">
-                            {text::FINGERPRINT}
+                            {words().fingerprint}
                             " "
                             <code id="lanFingerprint">{fingerprint}</code>
                         </p>

@@ -4,7 +4,7 @@
 
 use crate::account::{Form, InviteView};
 use crate::components::{AccountBar, SignUpForm};
-use crate::text::{self, account as words};
+use crate::text::{self, words};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -20,18 +20,18 @@ pub fn InvitePage(
         name: None,
         refused: None,
     });
-    let page_title = format!("{} · {}", words::INVITED, text::APP_NAME);
+    let page_title = format!("{} · {}", words().invited, text::APP_NAME);
     let signed_in = visit
         .signed_in
         .clone()
         .map(|name| view! { <AccountBar name /> });
     let body = match invite.refused {
         Some(why) => Either::Left(view! {
-            <h1>{words::INVITE_REFUSED}</h1>
+            <h1>{words().invite_refused}</h1>
             <p id="inviteRefused" class="error" role="alert">
                 {why}
             </p>
-            <a href="/">{words::HOME}</a>
+            <a href="/">{words().home}</a>
         }),
         None => {
             let outcome = visit.outcome.filter(|o| o.form == Form::SignUp);
@@ -39,15 +39,15 @@ pub fn InvitePage(
             let pinned_hint = invite
                 .name
                 .as_deref()
-                .map(|name| view! { <p class="hint">{words::invited_as(name)}</p> });
+                .map(|name| view! { <p class="hint">{(words().invited_as)(name)}</p> });
             let name = invite
                 .name
                 .clone()
                 .or_else(|| outcome.as_ref().map(|o| o.name.clone()))
                 .unwrap_or_default();
             Either::Right(view! {
-                <h1>{words::INVITED}</h1>
-                <p class="tagline">{words::INVITED_HINT}</p>
+                <h1>{words().invited}</h1>
+                <p class="tagline">{words().invited_hint}</p>
                 {pinned_hint}
                 <SignUpForm
                     name

@@ -4,6 +4,7 @@
 //! - [`auth`]: accounts, sign-in sessions, invite links, checked origins, the operator's
 //!   `duet user` / `duet invite` commands;
 //! - [`queue`]: what waits for a socket's send task;
+//! - [`language`]: which language a request's page is in;
 //! - [`names`]: user names compared as people read them (the reserved name's look-alikes);
 //! - [`data_dir`]: the data directory, private to duet's user;
 //! - [`http`]: the router, the pages and static assets, serving over HTTP or HTTPS;
@@ -15,13 +16,14 @@
 //!   server.
 //!
 //! Dependencies run one way: `http` → `auth` → `signal` → `chat`, and each of them → `reach`,
-//! `settings`, `queue`, `names` and `data_dir`. Chat reaches the people online only through
-//! [`chat::Online`], which the hub provides.
+//! `settings`, `language`, `queue`, `names` and `data_dir`. Chat reaches the people online
+//! only through [`chat::Online`], which the hub provides.
 
 pub mod auth;
 pub mod chat;
 pub mod data_dir;
 pub mod http;
+pub mod language;
 pub mod names;
 pub mod queue;
 pub mod reach;

@@ -3,6 +3,7 @@
 
 use crate::account::Signup;
 use crate::protocol::{IcePolicy, IceServer};
+use crate::text::Lang;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -150,6 +151,10 @@ pub struct Settings {
     /// revoked, expired or removed elsewhere (by the command line, in another process)
     /// closes its sockets within this time.
     pub session_check_secs: u64,
+    /// The language of a page whose browser asks for none duet has (no `duet_lang` cookie,
+    /// no `?lang=`, no known language in `Accept-Language`), and of the text the server
+    /// puts in its notices to original pages: `en` or `zh-CN`. `DUET_DEFAULT_LANGUAGE`.
+    pub default_language: Lang,
 }
 
 impl Default for Settings {
@@ -199,6 +204,7 @@ impl Default for Settings {
             session_days: 30,
             login_attempts_per_minute: 10,
             session_check_secs: 30,
+            default_language: Lang::En,
         }
     }
 }
@@ -223,6 +229,8 @@ pub enum SettingsError {
     Switch { var: &'static str, value: String },
     #[error("{var}={value:?} is none of open, invite, closed")]
     Signup { var: &'static str, value: String },
+    #[error("DUET_DEFAULT_LANGUAGE={value:?} is neither en nor zh-CN")]
+    Language { value: String },
     #[error("allowed_origins: {0:?} is not an origin like https://duet.example.org")]
     Origin(String),
     #[error("tls_cert and tls_key go together: {0} is set, the other is not")]
@@ -422,6 +430,10 @@ impl Settings {
                     });
                 }
             };
+        }
+        if let Some(value) = env("DUET_DEFAULT_LANGUAGE") {
+            settings.default_language =
+                Lang::parse(&value).ok_or(SettingsError::Language { value })?;
         }
         if let Some(list) = env("DUET_ALLOWED_ORIGINS") {
             settings.allowed_origins = list
@@ -836,15 +848,18 @@ mod tests {
             &[
                 ("DUET_OPEN_NAMES", "1"),
                 ("DUET_SIGNUP", "closed"),
+                ("DUET_DEFAULT_LANGUAGE", "zh-CN"),
                 ("DUET_ALLOWED_ORIGINS", "http://a:1, https://b"),
             ],
         )
         .unwrap();
         assert!(s.open_names);
         assert_eq!(s.signup, Signup::Closed);
+        assert_eq!(s.default_language, Lang::ZhCn);
         assert_eq!(s.allowed_origins.len(), 2);
         for (var, value) in [
             ("DUET_SIGNUP", "maybe"),
+            ("DUET_DEFAULT_LANGUAGE", "fr"),
             ("DUET_ALLOWED_ORIGINS", "a.example"),
             ("DUET_SESSION_DAYS", "0"),
             ("DUET_SESSION_DAYS", "100000"),

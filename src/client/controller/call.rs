@@ -10,7 +10,7 @@ use crate::client::notice;
 use crate::client::peer::{Generation, Peer, PeerEvent, without_candidates};
 use crate::phone::{Ended, Phase};
 use crate::protocol::{ACCEPT, ErrorCode, Message, Reason, Route, UserName};
-use crate::text;
+use crate::text::words;
 use leptos::prelude::*;
 use web_sys::RtcPeerConnectionState;
 
@@ -27,22 +27,22 @@ impl Controller {
     pub(super) fn start_call(&mut self, to: String) {
         let to = to.trim().to_owned();
         if to.is_empty() {
-            self.view.status.set(text::ENTER_NAME.into());
+            self.view.status.set(words().enter_name.into());
             return;
         }
         if let Err(why) = UserName::parse(&to) {
-            self.view.status.set(text::bad_name(&why.to_string()));
+            self.view.status.set((words().bad_name)(&why));
             return;
         }
         if to == self.name.as_str() {
-            self.view.status.set(text::SELF_CALL.into());
+            self.view.status.set(words().self_call.into());
             return;
         }
         // While this click still counts as the person's gesture, which browsers want
         // behind the prompt: later rings can then show a notification.
         notice::ask_permission();
         self.view.ended.set(None);
-        self.view.status.set(text::opening_camera(&to));
+        self.view.status.set((words().opening_camera)(&to));
         self.call = Line::OpeningCamera { to };
         self.show_phase();
         self.open_camera();
@@ -54,7 +54,7 @@ impl Controller {
             route: Route::to(&to),
             msg: None,
         });
-        self.view.status.set(text::ringing_out(&to));
+        self.view.status.set((words().ringing_out)(&to));
         self.call = Line::RingingOut {
             to,
             media,
@@ -106,7 +106,7 @@ impl Controller {
             let status = if reason == Reason::Other {
                 answer
             } else {
-                text::ended(reason, &to)
+                (words().ended)(reason, &to)
             };
             self.end(Some(Ended::Remote(reason)), status);
             return;
@@ -249,7 +249,7 @@ impl Controller {
                 if let Line::InCall { connected, .. } = &mut self.call {
                     *connected = true;
                 }
-                self.view.status.set(text::in_call(&with));
+                self.view.status.set((words().in_call)(&with));
             }
             // The path broke (a network change, a relay restarting): the caller looks for a
             // new one; the callee answers the offer that brings.
@@ -258,7 +258,7 @@ impl Controller {
             ) => {
                 // A call that never connected is still connecting, until its deadline.
                 if connected {
-                    self.view.status.set(text::RECONNECTING_CALL.into());
+                    self.view.status.set(words().reconnecting_call.into());
                 }
                 if caller {
                     self.restart_ice(state == RtcPeerConnectionState::Failed)
@@ -368,7 +368,7 @@ impl Controller {
             self.connect_timeout_secs
         ));
         self.send(hangup(&with, Some(Reason::NoConnection)));
-        let status = text::no_connection(&with, self.relayed());
+        let status = (words().no_connection)(&with, self.relayed());
         self.end(Some(Ended::Remote(Reason::NoConnection)), status);
     }
 
@@ -387,7 +387,7 @@ impl Controller {
         if let Line::InCall { with, .. } = &self.call
             && self.view.phase.get_untracked() != Phase::InCall
         {
-            self.view.status.set(text::connecting_to(with));
+            self.view.status.set((words().connecting_to)(with));
             self.show_phase();
         }
     }

@@ -8,7 +8,7 @@ use crate::client::js::{JsError, log};
 use crate::client::media::{self, LocalMedia};
 use crate::phone::Ended;
 use crate::protocol::Reason;
-use crate::text;
+use crate::text::words;
 use leptos::prelude::*;
 
 /// What a request for the camera came back with: the media, why it could not be opened,
@@ -146,10 +146,10 @@ impl Controller {
 /// `DOMException` name.
 fn why_no_media(err: &JsError) -> &'static str {
     match err.name.as_deref() {
-        Some("NotAllowedError") => text::CAMERA_BLOCKED,
-        Some("NotReadableError" | "AbortError") => text::CAMERA_IN_USE,
-        Some("NotFoundError" | "OverconstrainedError") => text::CAMERA_MISSING,
-        Some("SecurityError") => text::CAMERA_INSECURE,
-        _ => text::NO_MEDIA_SELF,
+        Some("NotAllowedError") => words().camera_blocked,
+        Some("NotReadableError" | "AbortError") => words().camera_in_use,
+        Some("NotFoundError" | "OverconstrainedError") => words().camera_missing,
+        Some("SecurityError") => words().camera_insecure,
+        _ => words().no_media_self,
     }
 }

@@ -23,7 +23,7 @@ use crate::phone::{Action, Ended, PhoneView, RelayCheck};
 use crate::protocol::{
     DECLINE, DEFAULT_CONNECT_TIMEOUT_SECS, IcePolicy, IceServer, Message, Reason, Route, UserName,
 };
-use crate::text;
+use crate::text::words;
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use futures::future::{Fuse, FutureExt, LocalBoxFuture};
 use futures::{StreamExt, select};
@@ -176,7 +176,7 @@ impl Controller {
             (Action::Call(to), Line::None) => self.start_call(to),
             (Action::Accept, Line::RingingIn { .. }) => self.accept().await,
             (Action::Decline, Line::RingingIn { from, .. }) => {
-                let status = text::you_declined(from);
+                let status = (words().you_declined)(from);
                 self.send(Message::CallBack {
                     route: Route::to(from),
                     msg: DECLINE.into(),
@@ -186,18 +186,18 @@ impl Controller {
             }
             // Nobody was rung yet; the camera, if it opens now, is closed at once.
             (Action::Cancel | Action::HangUp, Line::OpeningCamera { to }) => {
-                let status = text::you_cancelled(to);
+                let status = (words().you_cancelled)(to);
                 self.end(Some(Ended::Local), status);
             }
             (Action::Cancel | Action::HangUp, Line::RingingOut { to, .. }) => {
-                let status = text::you_cancelled(to);
+                let status = (words().you_cancelled)(to);
                 self.send(hangup(to, None));
                 self.end(Some(Ended::Local), status);
             }
             // Cancel: pressed in the moment the callee accepted, before the screen said so.
             (Action::HangUp | Action::Cancel, Line::InCall { with, .. }) => {
                 self.send(hangup(with, None));
-                self.end(Some(Ended::Local), text::you_hung_up());
+                self.end(Some(Ended::Local), words().call_ended.to_owned());
             }
             (Action::CheckRelay, _) => {
                 let (servers, relay) = (self.ice_servers.clone(), self.view.relay);
@@ -285,13 +285,13 @@ impl Controller {
                     Line::None | Line::OpeningCamera { .. } => return,
                     // The person declined on another of their pages.
                     Line::RingingIn { from, .. } if reason == Reason::Declined => {
-                        text::account::declined_elsewhere(from)
+                        (words().declined_elsewhere)(from)
                     }
-                    Line::RingingIn { from, .. } => text::missed(reason, from),
+                    Line::RingingIn { from, .. } => (words().missed)(reason, from),
                     Line::InCall { with, .. } if reason == Reason::NoConnection => {
-                        text::no_connection(with, self.relayed())
+                        (words().no_connection)(with, self.relayed())
                     }
-                    other => text::ended(reason, other.other().unwrap_or_default()),
+                    other => (words().ended)(reason, other.other().unwrap_or_default()),
                 };
                 self.end(Some(Ended::Remote(reason)), status);
             }
@@ -318,7 +318,7 @@ impl Controller {
         if let Some(other) = self.call.other().map(str::to_owned) {
             self.send(hangup(&other, None));
         }
-        self.end(None, format!("{}: {err}", text::MEDIA_FAILED));
+        self.end(None, format!("{}: {err}", words().media_failed));
     }
 
     /// Ends the ring or call here: media stopped, connection closed, screens cleared.

@@ -9,7 +9,7 @@ use crate::client::media::LocalMedia;
 use crate::client::notice::RingNotice;
 use crate::client::peer::Peer;
 use crate::protocol::{ACCEPT, Message, Route};
-use crate::text;
+use crate::text::words;
 use leptos::prelude::*;
 
 impl Controller {
@@ -24,12 +24,12 @@ impl Controller {
         }
         self.drop_call();
         self.view.ended.set(None);
-        self.view.status.set(text::ringing_in(&from));
+        self.view.status.set((words().ringing_in)(&from));
         let peer = self
             .new_peer()
             .map_err(|err| log(&format!("cannot prepare a connection: {err}")))
             .ok();
-        let notice = RingNotice::show(&text::ringing_in(&from), text::RING_NOTICE);
+        let notice = RingNotice::show(&(words().ringing_in)(&from), words().ring_notice);
         self.call = Line::RingingIn {
             from,
             peer,

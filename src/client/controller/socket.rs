@@ -9,7 +9,7 @@ use crate::client::js::log;
 use crate::client::signaling::SocketEvent;
 use crate::phone::{Ended, Phase};
 use crate::protocol::{IcePolicy, IceServer, close};
-use crate::text;
+use crate::text::words;
 use futures::StreamExt;
 use futures::future::{FutureExt, LocalBoxFuture};
 use futures::stream::{self, LocalBoxStream};
@@ -84,7 +84,7 @@ impl Controller {
         }
         self.on_resumed(resumed);
         if self.view.phase.get_untracked() == Phase::Connecting {
-            self.view.status.set(text::READY.into());
+            self.view.status.set(words().ready.into());
             self.show_phase();
         }
     }
@@ -99,10 +99,10 @@ impl Controller {
                 self.send(msg);
             }
             if let Line::InCall { with, .. } = &self.call {
-                self.view.status.set(text::in_call(with));
+                self.view.status.set((words().in_call)(with));
             }
         } else if matches!(self.call, Line::InCall { .. }) {
-            self.end(Some(Ended::Disconnected), text::CALL_LOST.into());
+            self.end(Some(Ended::Disconnected), words().call_lost.into());
         }
     }
 
@@ -129,15 +129,15 @@ impl Controller {
         if code == close::NAME_IN_USE && !self.welcomed {
             self.view.phase.set(Phase::Closed);
             self.view.ended.set(Some(Ended::NameInUse));
-            self.view.status.set(text::NAME_IN_USE.into());
+            self.view.status.set(words().name_in_use.into());
             return false;
         }
         if keep {
-            self.view.status.set(text::RECONNECTING_CALL.into());
+            self.view.status.set(words().reconnecting_call.into());
         } else {
             self.view.phase.set(Phase::Connecting);
             self.view.ended.set(Some(Ended::Disconnected));
-            self.view.status.set(text::RECONNECTING.into());
+            self.view.status.set(words().reconnecting.into());
         }
         true
     }
@@ -150,7 +150,7 @@ impl Controller {
         self.chat.on_signed_out();
         self.view.phase.set(Phase::Closed);
         self.view.ended.set(Some(Ended::Disconnected));
-        self.view.status.set(text::account::SIGNED_OUT.into());
+        self.view.status.set(words().signed_out.into());
         if let Some(window) = web_sys::window()
             && let Err(err) = window.location().reload()
         {

@@ -89,7 +89,9 @@ impl Accounts {
     ) -> Result<(), AccountsError> {
         let name = UserName::parse(name)
             .and_then(names::check)
-            .map_err(|why| AccountsError::BadName(crate::text::bad_name(&why.to_string())))?;
+            .map_err(|why| {
+                AccountsError::BadName((crate::text::Lang::En.words().bad_name)(&why))
+            })?;
         check_password(password)?;
         let hash = password_hash(password).await?;
         let raw = name.as_str().to_owned();
@@ -160,7 +162,9 @@ impl Accounts {
         if let Some(name) = &spec.name {
             UserName::parse(name)
                 .and_then(names::check)
-                .map_err(|why| AccountsError::BadName(crate::text::bad_name(&why.to_string())))?;
+                .map_err(|why| {
+                    AccountsError::BadName((crate::text::Lang::En.words().bad_name)(&why))
+                })?;
         }
         let token = token::new_token()?;
         let hash = token::hash(&token);
@@ -210,7 +214,7 @@ impl Accounts {
 }
 
 fn check_password(password: &str) -> Result<(), AccountsError> {
-    password::rule(password).map_err(AccountsError::BadPassword)
+    password::rule(password, crate::text::Lang::En.words()).map_err(AccountsError::BadPassword)
 }
 
 async fn password_hash(password: &str) -> Result<String, AccountsError> {

@@ -12,7 +12,6 @@ use crate::pages::page_path;
 use crate::protocol::{NameError, UserName};
 use crate::server::names;
 use crate::server::signal::hub::Hub;
-use crate::text;
 use crate::text::forms as words;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -118,7 +117,8 @@ impl Auth {
     /// foreign origin (403), and within the attempts allowed (429, with the seconds to wait).
     fn may_try(&self, parts: &Parts, name: &str) -> Result<(), Refused> {
         if !self.origin_allowed(parts) {
-            return Err((StatusCode::FORBIDDEN, words::FOREIGN_ORIGIN.into(), None));
+            let why = self.words(parts).foreign_origin;
+            return Err((StatusCode::FORBIDDEN, why.into(), None));
         }
         self.attempt(parts, name)
     }
@@ -132,7 +132,7 @@ impl Auth {
                 let secs = retry_secs(wait);
                 (
                     StatusCode::TOO_MANY_REQUESTS,
-                    words::too_many_attempts(secs),
+                    (self.words(parts).too_many_attempts)(secs),
                     Some(secs),
                 )
             })
@@ -142,6 +142,7 @@ impl Auth {
     /// home page with one answer for a wrong name and a wrong password (401), too many
     /// attempts (429) or a foreign origin (403).
     pub async fn sign_in(&self, hub: &Arc<Hub>, parts: &Parts, form: SignInForm) -> Answer {
+        let t = self.words(parts);
         let next = form.next.as_deref().and_then(local_path);
         let typed = form.name.trim().to_owned();
         let fail = |status: StatusCode, error: String, retry_after: Option<u64>| Answer::Page {
@@ -175,7 +176,7 @@ impl Auth {
         let hash = user.as_ref().map(|user| user.password.clone());
         let right = self.hasher.verify(form.password, hash).await;
         let Some(user) = user.filter(|_| right) else {
-            return fail(StatusCode::UNAUTHORIZED, words::WRONG_SIGN_IN.into(), None);
+            return fail(StatusCode::UNAUTHORIZED, t.wrong_sign_in.into(), None);
         };
         // A browser signed in as someone else signs that session out first.
         self.end_current(hub, parts).await;
@@ -193,6 +194,7 @@ impl Auth {
     /// form's page (home, or the invite's) with why: 400 bad name or password, 409 name
     /// taken, 403 sign-up closed, bad invite or foreign origin, 429 too many attempts.
     pub async fn sign_up(&self, hub: &Arc<Hub>, parts: &Parts, form: SignUpForm) -> Answer {
+        let t = self.words(parts);
         let typed = form.name.trim().to_owned();
         let invite_token = form.invite.clone().filter(|t| !t.is_empty());
         let page = match &invite_token {
@@ -200,7 +202,7 @@ impl Auth {
             _ => "/".to_owned(),
         };
         let invite_view = match &invite_token {
-            Some(token) => match self.invite_view(token).await {
+            Some(token) => match self.invite_view(token, t).await {
                 Ok(view) => Some(view),
                 Err(err) => return Answer::failed(err),
             },
@@ -227,29 +229,25 @@ impl Auth {
         let name = match UserName::parse(&typed).and_then(names::check) {
             Ok(name) => name,
             Err(NameError::Reserved) => {
-                return fail(StatusCode::CONFLICT, words::NAME_TAKEN.into(), None);
+                return fail(StatusCode::CONFLICT, t.name_taken.into(), None);
             }
             Err(why) => {
-                return fail(
-                    StatusCode::BAD_REQUEST,
-                    text::bad_name(&why.to_string()),
-                    None,
-                );
+                return fail(StatusCode::BAD_REQUEST, (t.bad_name)(&why), None);
             }
         };
-        if let Err(why) = super::password::rule(&form.password) {
+        if let Err(why) = super::password::rule(&form.password, t) {
             return fail(StatusCode::BAD_REQUEST, why.into(), None);
         }
         // Checked here for a quick answer, and again below, in the transaction that
         // spends it.
         let invite_hash = match &invite_token {
             Some(token) => {
-                match self.invite(token).await {
+                match self.invite(token, t).await {
                     Ok(Ok(invite)) => {
                         if let Some(pinned) = invite.name.as_deref()
                             && !names::same(pinned, name.as_str())
                         {
-                            return fail(StatusCode::FORBIDDEN, words::invite_for(pinned), None);
+                            return fail(StatusCode::FORBIDDEN, (t.invite_for)(pinned), None);
                         }
                     }
                     Ok(Err(why)) => return fail(StatusCode::FORBIDDEN, why.into(), None),
@@ -258,7 +256,7 @@ impl Auth {
                 Some(token::hash(token))
             }
             None if self.settings.signup == crate::account::Signup::Open => None,
-            None => return fail(StatusCode::FORBIDDEN, words::SIGNUP_CLOSED.into(), None),
+            None => return fail(StatusCode::FORBIDDEN, t.signup_closed.into(), None),
         };
         let hash = match self.hasher.hash(form.password).await {
             Ok(hash) => hash,
@@ -270,19 +268,20 @@ impl Auth {
             .call(move |conn| {
                 let now = db::now_ms();
                 let invite = match &invite_hash {
-                    Some(hash) => match super::visit::usable(db::invite_by_token(conn, hash)?, now)
-                    {
-                        Ok(invite) => Some(invite),
-                        Err(why) => return Ok(Err((StatusCode::FORBIDDEN, why))),
-                    },
+                    Some(hash) => {
+                        match super::visit::usable(db::invite_by_token(conn, hash)?, now, t) {
+                            Ok(invite) => Some(invite),
+                            Err(why) => return Ok(Err((StatusCode::FORBIDDEN, why))),
+                        }
+                    }
                     None => None,
                 };
                 if db::user_by_name(conn, &raw)?.is_some() || db::has_history(conn, &raw)? {
-                    return Ok(Err((StatusCode::CONFLICT, words::NAME_TAKEN)));
+                    return Ok(Err((StatusCode::CONFLICT, t.name_taken)));
                 }
                 let admin = invite.as_ref().is_some_and(|i| i.admin);
                 let Some(id) = db::insert_user(conn, &raw, &hash, admin, now)? else {
-                    return Ok(Err((StatusCode::CONFLICT, words::NAME_TAKEN)));
+                    return Ok(Err((StatusCode::CONFLICT, t.name_taken)));
                 };
                 if let Some(invite) = invite {
                     db::spend_invite(conn, invite.id)?;
@@ -410,7 +409,7 @@ impl Auth {
                 retry_after,
             }
         };
-        if let Err(why) = super::password::rule(&form.new) {
+        if let Err(why) = super::password::rule(&form.new, self.words(parts)) {
             return fail(StatusCode::BAD_REQUEST, why.into(), None).await;
         }
         if let Err((status, error, retry_after)) = self.attempt(parts, &session.user_name) {
@@ -429,7 +428,7 @@ impl Auth {
         if !self.hasher.verify(form.current, hash).await {
             return fail(
                 StatusCode::UNAUTHORIZED,
-                words::WRONG_CURRENT_PASSWORD.into(),
+                self.words(parts).wrong_current_password.into(),
                 None,
             )
             .await;

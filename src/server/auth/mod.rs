@@ -33,6 +33,7 @@ use crate::protocol::UserName;
 use crate::server::chat::store::{Store, StoreError};
 use crate::server::settings::Settings;
 use crate::server::signal::hub::Device;
+use crate::text::Words;
 use crate::text::forms as words;
 use attempts::Attempts;
 use axum::extract::ConnectInfo;
@@ -107,6 +108,12 @@ impl Auth {
 
     pub fn attempts(&self) -> &Attempts {
         &self.attempts
+    }
+
+    /// The words of the page `parts` asks for (see [`crate::server::language`]), in which
+    /// a refused form says why.
+    pub fn words(&self, parts: &Parts) -> &'static Words {
+        crate::server::language::of(parts, self.settings.default_language).words()
     }
 
     /// Whether the request in `parts` comes from a page that may act here (see [`origin`]).

@@ -6,6 +6,7 @@
 //! A sign-in for a name that has no account verifies against a hash of nothing in
 //! particular, so it takes as long as a wrong password: timing tells no names.
 
+use crate::text::Words;
 use crate::text::forms as words;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -22,14 +23,14 @@ pub enum PasswordError {
     Task(String),
 }
 
-/// Why `password` cannot be an account's: too short or too long (a long one would only
-/// make the hash slower).
-pub fn rule(password: &str) -> Result<(), &'static str> {
+/// Why `password` cannot be an account's, in `t`'s words: too short or too long (a long
+/// one would only make the hash slower).
+pub fn rule(password: &str, t: &'static Words) -> Result<(), &'static str> {
     let chars = password.chars().count();
     if chars < words::MIN_PASSWORD_CHARS {
-        Err(words::PASSWORD_TOO_SHORT)
+        Err(t.password_too_short)
     } else if chars > words::MAX_PASSWORD_CHARS {
-        Err(words::PASSWORD_TOO_LONG)
+        Err(t.password_too_long)
     } else {
         Ok(())
     }

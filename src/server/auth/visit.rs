@@ -5,7 +5,7 @@
 
 use super::{Auth, AuthError, Cookie, cookie, db, token};
 use crate::account::{AccountView, InviteView, SessionView, Visit};
-use crate::text::forms as words;
+use crate::text::Words;
 use axum::http::HeaderValue;
 use axum::http::request::Parts;
 
@@ -96,9 +96,14 @@ impl Auth {
         })
     }
 
-    /// What `/i/TOKEN` shows: whom the invite is for, or why it cannot be used.
-    pub async fn invite_view(&self, token: &str) -> Result<InviteView, AuthError> {
-        let found = self.invite(token).await?;
+    /// What `/i/TOKEN` shows: whom the invite is for, or why it cannot be used (in `t`'s
+    /// words).
+    pub async fn invite_view(
+        &self,
+        token: &str,
+        t: &'static Words,
+    ) -> Result<InviteView, AuthError> {
+        let found = self.invite(token, t).await?;
         Ok(InviteView {
             token: token.to_owned(),
             name: found.as_ref().ok().and_then(|invite| invite.name.clone()),
@@ -107,25 +112,34 @@ impl Auth {
     }
 
     /// The invite of `token` if it can still be used, or why not.
-    pub async fn invite(&self, token: &str) -> Result<Result<db::Invite, &'static str>, AuthError> {
+    pub async fn invite(
+        &self,
+        token: &str,
+        t: &'static Words,
+    ) -> Result<Result<db::Invite, &'static str>, AuthError> {
         if !token::well_formed(token) {
-            return Ok(Err(words::INVITE_UNKNOWN));
+            return Ok(Err(t.invite_unknown));
         }
         let hash = token::hash(token);
         let invite = self
             .store
             .call(move |conn| Ok(db::invite_by_token(conn, &hash)?))
             .await?;
-        Ok(usable(invite, db::now_ms()))
+        Ok(usable(invite, db::now_ms(), t))
     }
 }
 
-/// `invite` if it is there, has a use left and has not expired at `now`.
-pub fn usable(invite: Option<db::Invite>, now: i64) -> Result<db::Invite, &'static str> {
+/// `invite` if it is there, has a use left and has not expired at `now`; else why not, in
+/// `t`'s words.
+pub fn usable(
+    invite: Option<db::Invite>,
+    now: i64,
+    t: &'static Words,
+) -> Result<db::Invite, &'static str> {
     match invite {
-        None => Err(words::INVITE_UNKNOWN),
-        Some(invite) if invite.uses_left <= 0 => Err(words::INVITE_USED_UP),
-        Some(invite) if invite.expires_at <= now => Err(words::INVITE_EXPIRED),
+        None => Err(t.invite_unknown),
+        Some(invite) if invite.uses_left <= 0 => Err(t.invite_used_up),
+        Some(invite) if invite.expires_at <= now => Err(t.invite_expired),
         Some(invite) => Ok(invite),
     }
 }

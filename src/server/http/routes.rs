@@ -17,8 +17,8 @@ use crate::server::reach::turn::TurnAllocations;
 use crate::server::settings::Settings;
 use crate::server::signal::hub::Hub;
 use crate::server::signal::socket::handle_socket;
-use crate::server::{data_dir, names};
-use crate::text;
+use crate::server::{data_dir, language, names};
+use crate::text::{Lang, lang};
 use axum::extract::{
     ConnectInfo, Form, FromRef, FromRequest, FromRequestParts, Path, Request, State,
     WebSocketUpgrade,
@@ -100,6 +100,7 @@ pub fn app(
         .route(paths::PASSWORD, post(change_password))
         .route(paths::INVITE, post(make_invite))
         .route("/i/{token}", get(invite))
+        .route(lang::SWITCH_PATH, get(switch_language))
         // Static files; any other path gets the app's "not found" page with a 404.
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(move |req, next| {
@@ -132,7 +133,8 @@ async fn webrtc(
     let name = match UserName::parse(raw).and_then(names::check) {
         Ok(name) => name,
         Err(why) => {
-            return (StatusCode::BAD_REQUEST, text::bad_name(&why.to_string())).into_response();
+            let words = page_language(&state, &parts).words();
+            return (StatusCode::BAD_REQUEST, (words.bad_name)(&why)).into_response();
         }
     };
     let upgrade = match upgrade {
@@ -208,21 +210,22 @@ async fn home(State(state): State<AppState>, req: Request) -> Response {
             .find_map(|pair| pair.strip_prefix("name="))
             .map(|raw| raw.replace('+', " "))
     });
+    let (parts, body) = req.into_parts();
     let mut refused = None;
     if let Some(raw) = asked {
         let decoded = percent_encoding::percent_decode_str(&raw).decode_utf8_lossy();
         match UserName::parse(decoded.trim()) {
             Ok(name) => return Redirect::to(&page_path(&name)).into_response(),
             Err(why) => {
+                let words = page_language(&state, &parts).words();
                 refused = Some(FormOutcome {
                     form: account::Form::OpenName,
-                    error: crate::text::bad_name(&why.to_string()),
+                    error: (words.bad_name)(&why),
                     name: decoded.trim().to_owned(),
                 });
             }
         }
     }
-    let (parts, body) = req.into_parts();
     let look = state.auth.look(&parts).await;
     // `/?next=PATH`: where a sign-in here goes afterwards (`/account` sends people here).
     let next = query_value(&parts, "next").and_then(|next| auth::local_path(&next));
@@ -276,7 +279,11 @@ async fn invite(
 ) -> Response {
     let (parts, body) = req.into_parts();
     let look = state.auth.look(&parts).await;
-    let view = match state.auth.invite_view(&token).await {
+    let view = match state
+        .auth
+        .invite_view(&token, page_language(&state, &parts).words())
+        .await
+    {
         Ok(view) => view,
         Err(err) => {
             tracing::error!("reading an invite: {err}");
@@ -413,9 +420,38 @@ fn query_value(parts: &Parts, key: &str) -> Option<String> {
     })
 }
 
+/// `GET /lang?to=TAG&back=PATH`: the language switch. Remembers the language in the
+/// `duet_lang` cookie (a year; readable by scripts, as it holds nothing secret) and goes
+/// back to the page (a path on this server), which renders in it.
+async fn switch_language(req: Request) -> Response {
+    let (parts, _) = req.into_parts();
+    let Some(lang) = query_value(&parts, "to").and_then(|tag| Lang::parse(&tag)) else {
+        return (StatusCode::BAD_REQUEST, "to= is neither en nor zh-CN").into_response();
+    };
+    let back = query_value(&parts, "back")
+        .and_then(|back| auth::local_path(&back))
+        .filter(|back| HeaderValue::from_str(back).is_ok())
+        .unwrap_or_else(|| "/".to_owned());
+    let cookie = format!(
+        "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang::COOKIE,
+        lang.tag()
+    );
+    let cookie = HeaderValue::from_str(&cookie).expect("a language tag is a header value");
+    with_cookie(Redirect::to(&back).into_response(), Some(cookie))
+}
+
+/// The language of the page a request asks for.
+fn page_language(state: &AppState, parts: &Parts) -> Lang {
+    language::of(parts, state.hub.settings().default_language)
+}
+
 /// Renders the app (which picks the page by `req`'s path, `app::Page`), with the server's
-/// state and `visit` in its context.
+/// state, `visit` and the page's language in its context.
 async fn render_page(state: &AppState, req: Request, visit: Visit) -> Response {
+    let (parts, body) = req.into_parts();
+    let lang = page_language(state, &parts);
+    let req = Request::from_parts(parts, body);
     let options = state.leptos_options.clone();
     let render = leptos_axum::render_app_to_stream_with_context(
         {
@@ -424,6 +460,7 @@ async fn render_page(state: &AppState, req: Request, visit: Visit) -> Response {
                 provide_context(state.leptos_options.clone());
                 provide_context(state.clone());
                 provide_context(visit.clone());
+                provide_context(lang);
             }
         },
         move || shell(options.clone()),

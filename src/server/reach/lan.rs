@@ -155,7 +155,7 @@ pub async fn lan_qr(State(lan): State<Arc<Lan>>) -> Response {
             tracing::error!("cannot make a QR code of {url}: {err}");
             (
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                crate::text::NO_QR,
+                crate::text::Lang::En.words().no_qr,
             )
                 .into_response()
         }

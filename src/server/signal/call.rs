@@ -15,7 +15,7 @@
 //! time, whichever device it is on: that is what busy means.
 
 use crate::protocol::{ACCEPT, DECLINE, ErrorCode, Message, Reason, Route, SYSTEM_USER, UserName};
-use crate::text;
+use crate::text::{Lang, Words};
 use std::collections::HashMap;
 
 /// Tells one ring from the next, so a ring timer that fires after its ring ended is ignored.
@@ -102,11 +102,21 @@ struct Person {
 pub struct Calls {
     people: HashMap<UserName, Person>,
     next_ring: u64,
+    /// The language of the `msg` in the server's notices, which original pages show.
+    lang: Lang,
 }
 
 impl Calls {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Calls whose notices say their `msg` in `lang`.
+    pub fn speaking(lang: Lang) -> Self {
+        Self {
+            lang,
+            ..Self::default()
+        }
     }
 
     /// A socket for `name` opened on `device`. A `claimed` name (an account's) may be
@@ -147,6 +157,7 @@ impl Calls {
     /// ends and the other side is told; a ringing device stops only itself, unless it was
     /// the last one ringing.
     pub fn leave(&mut self, name: &UserName, device: DeviceId) -> Vec<Effect> {
+        let t = self.lang.words();
         let Some(person) = self.people.get_mut(name) else {
             return Vec::new();
         };
@@ -174,27 +185,28 @@ impl Calls {
             State::RingingIn { from } => {
                 self.set_idle(&from.name);
                 vec![
-                    refusal(&from, Reason::Gone, name),
+                    refusal(t, &from, Reason::Gone, name),
                     missed(&from.name, name, Reason::Gone),
                 ]
             }
             State::RingingOut { to, .. } => {
                 self.set_idle(&to);
                 let mut effects = self.to_every_device(&to, |callee| {
-                    hangup(SYSTEM_USER, callee, Reason::Gone, name)
+                    hangup(t, SYSTEM_USER, callee, Reason::Gone, name)
                 });
                 effects.push(missed(name, &to, Reason::Gone));
                 effects
             }
             State::InCall { with, .. } => {
                 self.set_idle(&with.name);
-                vec![hangup(SYSTEM_USER, &with, Reason::Gone, name)]
+                vec![hangup(t, SYSTEM_USER, &with, Reason::Gone, name)]
             }
         }
     }
 
     /// The ring timer of `caller`'s ring `ring` fired. Does nothing if that ring already ended.
     pub fn ring_timeout(&mut self, caller: &UserName, ring: RingId) -> Vec<Effect> {
+        let t = self.lang.words();
         let (device, callee) = match self.state(caller) {
             Some(State::RingingOut {
                 device,
@@ -206,12 +218,13 @@ impl Calls {
         self.set_idle(caller);
         self.set_idle(&callee);
         let mut effects = vec![refusal(
+            t,
             &Party::new(caller, device),
             Reason::Timeout,
             &callee,
         )];
         effects.extend(self.to_every_device(&callee, |to| {
-            hangup(SYSTEM_USER, to, Reason::Timeout, caller)
+            hangup(t, SYSTEM_USER, to, Reason::Timeout, caller)
         }));
         effects.push(missed(caller, &callee, Reason::Timeout));
         effects
@@ -257,6 +270,7 @@ impl Calls {
     }
 
     fn call_start(&mut self, caller: &Party, state: &State, route: Route) -> Vec<Effect> {
+        let t = self.lang.words();
         let Some(to) = route.to_user else {
             return vec![error(
                 caller,
@@ -269,7 +283,11 @@ impl Calls {
             Err(why) => return vec![error(caller, ErrorCode::BadName, why.to_string())],
         };
         if callee == caller.name {
-            return vec![error(caller, ErrorCode::SelfCall, text::SELF_CALL.into())];
+            return vec![error(
+                caller,
+                ErrorCode::SelfCall,
+                self.lang.words().self_call.into(),
+            )];
         }
         match state {
             State::Idle => {}
@@ -280,7 +298,7 @@ impl Calls {
                     to: caller.clone(),
                     msg: Message::CallBack {
                         route: Route::new(SYSTEM_USER, caller.name.as_str()),
-                        msg: text::glare(callee.as_str()),
+                        msg: (self.lang.words().glare)(callee.as_str()),
                         reason: Some(Reason::Busy),
                     },
                 }];
@@ -300,7 +318,7 @@ impl Calls {
         };
         if let Some(reason) = unreachable {
             return vec![
-                refusal(caller, reason, &callee),
+                refusal(t, caller, reason, &callee),
                 missed(&caller.name, &callee, reason),
             ];
         }
@@ -342,6 +360,7 @@ impl Calls {
         answer: String,
         reason: Option<Reason>,
     ) -> Vec<Effect> {
+        let t = self.lang.words();
         let State::RingingIn { from: caller } = state else {
             return vec![no_call(callee, "call_back")];
         };
@@ -391,7 +410,7 @@ impl Calls {
             Reason::Declined
         };
         effects.extend(self.to_other_devices(callee, |to| {
-            hangup(SYSTEM_USER, to, elsewhere, &caller.name)
+            hangup(t, SYSTEM_USER, to, elsewhere, &caller.name)
         }));
         if let Some(reason) = reason {
             effects.push(missed(&caller.name, &callee.name, reason));
@@ -406,6 +425,7 @@ impl Calls {
         route: &Route,
         reason: Option<Reason>,
     ) -> Vec<Effect> {
+        let t = self.lang.words();
         let other = match state {
             // Any of the callee's ringing devices may end the ring; of the caller and of a
             // call, only the device in it.
@@ -438,15 +458,16 @@ impl Calls {
                     },
                 }];
                 effects.extend(self.to_other_devices(from, |to| {
-                    hangup(SYSTEM_USER, to, Reason::Declined, &caller.name)
+                    hangup(t, SYSTEM_USER, to, Reason::Declined, &caller.name)
                 }));
                 effects.push(missed(&caller.name, &from.name, reason(Reason::Declined)));
                 effects
             }
             State::RingingOut { .. } => {
                 let why = reason(Reason::Cancelled);
-                let mut effects = self
-                    .to_every_device(&other, |to| hangup(from.name.as_str(), to, why, &from.name));
+                let mut effects = self.to_every_device(&other, |to| {
+                    hangup(t, from.name.as_str(), to, why, &from.name)
+                });
                 effects.push(missed(&from.name, &other, why));
                 effects
             }
@@ -463,12 +484,13 @@ impl Calls {
                     (&with.name, &from.name)
                 };
                 vec![
-                    hangup(from.name.as_str(), with, why, &from.name),
+                    hangup(t, from.name.as_str(), with, why, &from.name),
                     missed(caller, callee, why),
                 ]
             }
             State::InCall { with, .. } => {
                 vec![hangup(
+                    t,
                     from.name.as_str(),
                     with,
                     reason(Reason::HungUp),
@@ -605,12 +627,12 @@ fn wrong_peer(from: &Party, to: &str, other: &UserName) -> Effect {
 }
 
 /// server → `to`: `peer` ended the ring or call for `reason`.
-fn hangup(sender: &str, to: &Party, reason: Reason, peer: &UserName) -> Effect {
+fn hangup(t: &Words, sender: &str, to: &Party, reason: Reason, peer: &UserName) -> Effect {
     Effect::Send {
         to: to.clone(),
         msg: Message::Hangup {
             route: Route::new(sender, to.name.as_str()),
-            msg: Some(text::missed(reason, peer.as_str())),
+            msg: Some((t.missed)(reason, peer.as_str())),
             reason: Some(reason),
         },
     }
@@ -618,12 +640,12 @@ fn hangup(sender: &str, to: &Party, reason: Reason, peer: &UserName) -> Effect {
 
 /// server → `caller`: the ring to `callee` failed for `reason`, as a `call_back` so an
 /// original page shows the text.
-fn refusal(caller: &Party, reason: Reason, callee: &UserName) -> Effect {
+fn refusal(t: &Words, caller: &Party, reason: Reason, callee: &UserName) -> Effect {
     Effect::Send {
         to: caller.clone(),
         msg: Message::CallBack {
             route: Route::new(SYSTEM_USER, caller.name.as_str()),
-            msg: text::ended(reason, callee.as_str()),
+            msg: (t.ended)(reason, callee.as_str()),
             reason: Some(reason),
         },
     }

@@ -124,12 +124,16 @@ pub struct Session {
 
 impl Hub {
     pub fn new(settings: Arc<Settings>, store: Store, turn: Option<TurnAllocations>) -> Arc<Self> {
+        let calls = Calls::speaking(settings.default_language);
         Arc::new(Self {
             meter: Meter::new(&settings),
             settings,
             store,
             turn,
-            inner: Mutex::default(),
+            inner: Mutex::new(Inner {
+                calls,
+                ..Inner::default()
+            }),
         })
     }
 

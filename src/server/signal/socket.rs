@@ -10,7 +10,6 @@ use crate::server::chat;
 use crate::server::queue::{self, Outgoing};
 use crate::server::reach::ice;
 use crate::server::settings::SILENT_BEATS;
-use crate::text::NAME_IN_USE;
 use axum::extract::ws::{CloseFrame, Message as Frame, Utf8Bytes, WebSocket};
 use futures::future::Either;
 use futures::stream::{SplitSink, SplitStream};
@@ -41,14 +40,23 @@ pub fn handle_socket(
     let (sink, stream) = socket.split();
     match hub.join(&name, device, resume.as_deref()) {
         Ok(session) => Either::Left(serve(sink, stream, hub, name, session, who)),
-        Err(in_use) => Either::Right(refuse(sink, name, in_use)),
+        Err(in_use) => {
+            let text = hub.settings().default_language.words().name_in_use;
+            Either::Right(refuse(sink, name, in_use, text))
+        }
     }
 }
 
-/// Tells a second socket for a name that is online why it is closed, and closes it.
-async fn refuse(mut sink: SplitSink<WebSocket, Frame>, name: UserName, in_use: NameInUse) {
+/// Tells a second socket for a name that is online why it is closed (`text`, in the
+/// server's language: an original page shows it), and closes it.
+async fn refuse(
+    mut sink: SplitSink<WebSocket, Frame>,
+    name: UserName,
+    in_use: NameInUse,
+    text: &'static str,
+) {
     tracing::info!(user = %name, "refused a second socket: {in_use}");
-    let notice = Message::error(&name, ErrorCode::NameInUse, NAME_IN_USE.into());
+    let notice = Message::error(&name, ErrorCode::NameInUse, text.into());
     let _ = sink.send(Frame::Text(notice.to_json().into())).await;
     let _ = sink
         .send(close_frame(close::NAME_IN_USE, close::NAME_IN_USE_REASON))

@@ -253,6 +253,23 @@ fn the_callees_hangup_while_ringing_declines() {
     assert_eq!(state(&calls, "alice"), State::Idle);
 }
 
+/// The `msg` an original page shows is in the server's `default_language`.
+#[test]
+fn notices_speak_the_servers_language() {
+    let text = |msg: &Message| match msg {
+        Message::CallBack { msg, .. } => msg.clone(),
+        other => panic!("not a call_back: {other:?}"),
+    };
+    let mut calls = online(&["alice"]);
+    let effects = calls.handle(&dev("alice"), call_start("bob"));
+    assert_eq!(text(&only_sent_to(&effects, "alice")), "bob is not online.");
+
+    let mut calls = Calls::speaking(crate::text::Lang::ZhCn);
+    calls.join(&name("alice"), ONE, false).unwrap();
+    let effects = calls.handle(&dev("alice"), call_start("bob"));
+    assert_eq!(text(&only_sent_to(&effects, "alice")), "bob 不在线。");
+}
+
 #[test]
 fn offline_callee_answers_the_caller_with_a_call_back() {
     let mut calls = online(&["alice"]);
