@@ -75,11 +75,22 @@ fn header<'a>(response: &'a Response<Body>, name: &axum::http::HeaderName) -> Op
 #[tokio::test]
 async fn the_page_links_the_hashed_bundle() {
     let options = release_site();
-    let (response, html) = get(&options, "/", "").await;
+    // The call page runs the WASM; every other page is plain HTML with the stylesheet.
+    let (response, html) = get(&options, "/webrtc/alice.html", "").await;
     assert_eq!(response.status(), StatusCode::OK);
     for file in ["css", "js", "wasm"] {
         let href = format!("/pkg/duet.{HASH}.{file}");
-        assert!(html.contains(&href), "the page names {href}:\n{html}");
+        assert!(html.contains(&href), "the call page names {href}:\n{html}");
+    }
+    let (response, html) = get(&options, "/", "").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(html.contains(&format!("/pkg/duet.{HASH}.css")), "{html}");
+    for file in ["js", "wasm"] {
+        let href = format!("/pkg/duet.{HASH}.{file}");
+        assert!(
+            !html.contains(&href),
+            "the home page loads no script:\n{html}"
+        );
     }
 }
 
