@@ -4,7 +4,7 @@
 //! server notices sessions ended here within `session_check_secs`.
 
 use super::password::{self, PasswordError};
-use super::{db, token};
+use super::{AuthError, db, token};
 use crate::protocol::UserName;
 use crate::server::chat::store::{Store, StoreError};
 use crate::server::data_dir;
@@ -28,6 +28,46 @@ pub enum AccountsError {
     Password(#[from] PasswordError),
     #[error("the operating system's random numbers: {0}")]
     Random(#[from] getrandom::Error),
+}
+
+impl From<AuthError> for AccountsError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Store(err) => Self::Store(err),
+            AuthError::Password(err) => Self::Password(err),
+            AuthError::Random(err) => Self::Random(err),
+        }
+    }
+}
+
+/// Stores an invite made by `maker` (`None`: the operator) as `spec` says, for the
+/// command line and for *Invite* on `/account` alike; its token (only the hash is kept).
+pub(super) async fn insert_invite(
+    store: &Store,
+    maker: Option<i64>,
+    spec: InviteSpec,
+) -> Result<String, AuthError> {
+    let token = token::new_token()?;
+    let hash = token::hash(&token);
+    store
+        .call(move |conn| {
+            let now = db::now_ms();
+            db::insert_invite(
+                conn,
+                &db::NewInvite {
+                    token_hash: &hash,
+                    maker,
+                    name: spec.name.as_deref(),
+                    uses: spec.uses,
+                    expires_at: now.saturating_add(spec.life.as_millis() as i64),
+                    admin: spec.admin,
+                    now,
+                },
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(token)
 }
 
 /// An account as `duet user list` shows it.
@@ -166,27 +206,7 @@ impl Accounts {
                     AccountsError::BadName((crate::text::Lang::En.words().bad_name)(&why))
                 })?;
         }
-        let token = token::new_token()?;
-        let hash = token::hash(&token);
-        self.store
-            .call(move |conn| {
-                let now = db::now_ms();
-                db::insert_invite(
-                    conn,
-                    &db::NewInvite {
-                        token_hash: &hash,
-                        maker: None,
-                        name: spec.name.as_deref(),
-                        uses: spec.uses,
-                        expires_at: now.saturating_add(spec.life.as_millis() as i64),
-                        admin: spec.admin,
-                        now,
-                    },
-                )?;
-                Ok(())
-            })
-            .await?;
-        Ok(token)
+        Ok(insert_invite(&self.store, None, spec).await?)
     }
 
     /// While no account exists: a one-use link (a day) that makes the first account, an

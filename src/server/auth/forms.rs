@@ -5,6 +5,7 @@
 //! `Visit.outcome` and a status saying what went wrong. Rendering is the router's: these
 //! only say what to render ([`Answer`]).
 
+use super::accounts::{InviteSpec, insert_invite};
 use super::attempts::retry_secs;
 use super::{Auth, AuthError, Cookie, client_address, cookie, db, local_path, token};
 use crate::account::{Form, FormOutcome, Visit, paths};
@@ -461,34 +462,12 @@ impl Auth {
             Ok(session) => session,
             Err(answer) => return answer,
         };
-        let token = match token::new_token() {
+        // One use, for `INVITE_LIFE`, any name: what `InviteSpec` means by default.
+        let made = insert_invite(&self.store, Some(session.user_id), InviteSpec::default());
+        let token = match made.await {
             Ok(token) => token,
-            Err(err) => return Answer::failed(err.into()),
+            Err(err) => return Answer::failed(err),
         };
-        let hash = token::hash(&token);
-        let maker = session.user_id;
-        let made = self
-            .store
-            .call(move |conn| {
-                let now = db::now_ms();
-                db::insert_invite(
-                    conn,
-                    &db::NewInvite {
-                        token_hash: &hash,
-                        maker: Some(maker),
-                        name: None,
-                        uses: 1,
-                        expires_at: now + INVITE_LIFE.as_millis() as i64,
-                        admin: false,
-                        now,
-                    },
-                )?;
-                Ok(())
-            })
-            .await;
-        if let Err(err) = made {
-            return Answer::failed(err.into());
-        }
         let mut account = match self.account_view(&session).await {
             Ok(account) => account,
             Err(err) => return Answer::failed(err),
